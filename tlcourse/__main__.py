@@ -1,0 +1,130 @@
+"""The course's command line: ``python -m tlcourse {prepare,doctor,build-lessons,lab}``.
+
+``prepare`` fetches or builds every asset of a profile (a teacher runs it before class); ``doctor``
+reports environment, profile, cache and what is missing; ``build-lessons`` writes ``lessons/`` from
+``solutions/``; ``lab`` starts JupyterLab on lesson 00.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FIRST_LESSON = "lessons/00_map_of_transfer.ipynb"
+
+
+def _prepare(args: argparse.Namespace) -> int:
+    from tlcourse import assets, cache, env, profiles
+
+    profile = profiles.get(args.profile).name
+    if not profiles.get(profile).needs_hub:
+        env.go_offline()
+    print(f"Preparing the {profile} profile into {cache.root()}")
+    rows = assets.prepare(profile, names=args.asset or None)
+    width = max(len(row["asset"]) for row in rows)
+    for row in rows:
+        print(f"  {row['asset']:<{width}}  {row['status']:<10}  {row['megabytes']:8.1f} MB  {row['path']}")
+    print(f"{len(rows)} assets ready, {sum(r['megabytes'] for r in rows):.1f} MB in all.")
+    return 0
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    from tlcourse import assets, cache, env, packaged, profiles
+
+    name, reason = profiles.detect(has_gpu=False) if args.profile is None else (profiles.get(args.profile).name, "asked for")
+    print(f"profile: {name} ({reason})")
+    print("versions: " + ", ".join(f"{k} {v}" for k, v in env.library_versions().items()))
+    print(f"cpus available: {env.available_cpus()}")
+    root = cache.root()
+    print(f"asset cache: {root} ({'writable' if cache.writable(root) else 'read-only'}; set {cache.ENV_VAR} to move it)")
+    try:
+        packaged.locate()
+        print(f"packaged encoder: {packaged.DISTRIBUTION} {packaged.VERSION} installed")
+    except packaged.PackagedModelError as error:
+        print(f"packaged encoder: MISSING. {error}")
+    missing = 0
+    print(f"assets of the {name} profile:")
+    for row in assets.describe(name):
+        state = "cached" if row["cached"] else "missing"
+        missing += not row["cached"]
+        print(f"  {row['asset']:<14} {state:<8} {row['source']}  [revision: {row['revision']}; licence: {row['licence']}]")
+    unpinned = [r["asset"] for r in assets.describe(name) if "none pinned" in r["revision"]]
+    if unpinned:
+        print(f"note: no citable revision is pinned for {', '.join(unpinned)}: downloads follow the hub's main branch.")
+    if missing:
+        print(f"{missing} missing: run `{assets.prepare_command(name)}` to get them.")
+    else:
+        print("everything this profile needs is cached.")
+    return 0
+
+
+def _build_lessons(args: argparse.Namespace) -> int:
+    from tlcourse import exercises
+
+    root = Path(args.root)
+    problems = exercises.build_all(root, check=args.check)
+    if args.check:
+        for problem in problems:
+            print(f"out of sync: {problem}")
+        if problems:
+            print("Run `python -m tlcourse build-lessons` and commit the result.")
+            return 1
+        print("lessons/ and solutions/ are in sync.")
+        return 0
+    for problem in problems:
+        print(f"rewrote: {problem}")
+    print(f"{len(problems)} change(s).")
+    return 0
+
+
+def _lab(args: argparse.Namespace) -> int:
+    root = Path(args.root)
+    jupyter = shutil.which("jupyter", path=os.path.dirname(sys.executable)) or shutil.which("jupyter")
+    if jupyter is None:
+        print("JupyterLab is not installed here: `pip install 'tlcourse[course]'`, or use the README's course command.")
+        return 1
+    command = [jupyter, "lab", f"--ServerApp.root_dir={root}", f"--ServerApp.ip={args.ip}", f"--ServerApp.port={args.port}"]
+    if args.no_browser:
+        command.append("--no-browser")
+    command.append(FIRST_LESSON)
+    return subprocess.call(command, cwd=root)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    parser = argparse.ArgumentParser(prog="python -m tlcourse", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    prepare = commands.add_parser("prepare", help="build or download every asset a profile needs")
+    prepare.add_argument("--profile", default="tiny", help="tiny, small or full (default: tiny)")
+    prepare.add_argument("--asset", action="append", help="only this asset (repeatable)")
+    prepare.set_defaults(run=_prepare)
+    doctor = commands.add_parser("doctor", help="report environment, profile, cache and what is missing")
+    doctor.add_argument("--profile", default=None, help="check this profile instead of the detected one")
+    doctor.set_defaults(run=_doctor)
+    build = commands.add_parser("build-lessons", help="write lessons/ from solutions/")
+    build.add_argument("--check", action="store_true", help="change nothing; fail if anything is out of sync")
+    build.add_argument("--root", default=str(REPO_ROOT), help="the repository (default: this checkout)")
+    build.set_defaults(run=_build_lessons)
+    lab = commands.add_parser("lab", help="start JupyterLab on lesson 00")
+    lab.add_argument("--root", default=str(REPO_ROOT))
+    lab.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: loopback only)")
+    lab.add_argument("--port", type=int, default=8888)
+    lab.add_argument("--no-browser", action="store_true")
+    lab.set_defaults(run=_lab)
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except Exception as error:  # the commands' errors say what to do; no traceback for a learner
+        if os.environ.get("TLCOURSE_DEBUG"):
+            raise
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,188 @@
+"""The environment cell of every lesson: profile, offline switches, seeds, device, threads, banner.
+
+Lesson 00 introduces it; every notebook's second cell calls :func:`setup` before anything from
+Hugging Face is imported, so that the ``tiny`` profile is offline from the first import on.
+
+>>> from tlcourse import env
+>>> ENV = env.setup(seed=0)          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.metadata
+import os
+import platform
+import random
+import sys
+
+from tlcourse import profiles
+
+#: Environment variables that make transformers, datasets and huggingface_hub stay offline.
+OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
+#: Environment variables that silence progress bars (set under CI only).
+QUIET_VARS = ("TQDM_DISABLE", "HF_DATASETS_DISABLE_PROGRESS_BARS", "HF_HUB_DISABLE_PROGRESS_BARS")
+_LIBRARIES = ("torch", "transformers", "datasets", "gensim", "scikit-learn")
+
+
+@dataclasses.dataclass(frozen=True)
+class Environment:
+    """What :func:`setup` decided; lessons read ``ENV.profile`` and pass ``ENV.device`` on."""
+
+    profile: str
+    reason: str
+    device: str
+    seed: int
+    threads: int
+    quiet: bool
+
+    def generator(self, offset: int = 0):
+        """A ``torch.Generator`` seeded with ``seed + offset`` (samplers take one explicitly)."""
+        import torch
+
+        return torch.Generator().manual_seed(self.seed + offset)
+
+
+def available_cpus() -> int:
+    """CPUs this process may use: the affinity mask, capped by a cgroup quota where there is one."""
+    try:
+        count = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS, Windows
+        count = os.cpu_count() or 1
+    try:
+        with open("/sys/fs/cgroup/cpu.max", encoding="ascii") as handle:
+            quota, period = handle.read().split()
+        if quota != "max":
+            count = min(count, max(1, int(int(quota) // int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, count)
+
+
+def in_ci() -> bool:
+    """Whether this runs under continuous integration (the ``CI`` variable most services set)."""
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+def go_offline() -> None:
+    """Switch transformers, datasets and huggingface_hub to offline mode.
+
+    Best before they are imported (they read the variables at import); if one already is, its
+    switch is also flipped in place.
+    """
+    for var in OFFLINE_VARS:
+        os.environ[var] = "1"
+    hub_constants = sys.modules.get("huggingface_hub.constants")
+    if hub_constants is not None:
+        hub_constants.HF_HUB_OFFLINE = True
+    datasets_config = sys.modules.get("datasets.config")
+    if datasets_config is not None:
+        datasets_config.HF_HUB_OFFLINE = True
+        if hasattr(datasets_config, "HF_DATASETS_OFFLINE"):
+            datasets_config.HF_DATASETS_OFFLINE = True
+
+
+def seed_everything(seed: int) -> None:
+    """Seed python's ``random``, numpy and torch (CPU and every GPU) with ``seed``."""
+    import numpy
+    import torch
+
+    random.seed(seed)
+    numpy.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def pick_device(prefer: str | None = None) -> str:
+    """``prefer`` if given, else ``"cuda"`` when a GPU is there, ``"mps"`` on Apple silicon, else ``"cpu"``."""
+    import torch
+
+    if prefer:
+        return prefer
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    if mps is not None and mps.is_available():
+        return "mps"
+    return "cpu"
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries the course leans on, read without importing them."""
+    versions = {"python": platform.python_version()}
+    for name in _LIBRARIES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = "missing"
+    return versions
+
+
+def setup(
+    seed: int,
+    *,
+    profile: str | None = None,
+    lesson: str | None = None,
+    device: str | None = None,
+    threads: int | None = None,
+    verbose: bool = True,
+) -> Environment:
+    """Prepare a lesson's kernel and print a short banner; returns the :class:`Environment`.
+
+    ``profile`` overrides ``TLCOURSE_PROFILE`` and detection. ``lesson`` (e.g.
+    ``"00_map_of_transfer"``) checks at once that every asset the lesson needs is cached or can be
+    built here, so a missing download stops the first cell, not the thirtieth.
+    """
+    from tlcourse import profiles as _profiles
+
+    if profile is not None:
+        name, reason = _profiles.get(profile).name, "chosen in the notebook"
+    else:
+        name, reason = _profiles.detect(has_gpu=_gpu_present())
+    if not _profiles.get(name).needs_hub:
+        go_offline()
+    os.environ[_profiles.ENV_VAR] = name  # later cells, and subprocesses, see the same profile
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    quiet = in_ci()
+    if quiet:
+        for var in QUIET_VARS:
+            os.environ[var] = "1"
+
+    import torch
+
+    cpus = available_cpus()
+    n_threads = max(1, min(threads or cpus, cpus))
+    torch.set_num_threads(n_threads)
+    seed_everything(seed)
+    chosen = pick_device(device)
+    environment = Environment(profile=name, reason=reason, device=chosen, seed=seed, threads=n_threads, quiet=quiet)
+    if verbose:
+        print(banner(environment))
+    if lesson is not None:
+        from tlcourse import assets
+
+        assets.require_lesson(lesson, profile=name)
+    return environment
+
+
+def banner(environment: Environment) -> str:
+    """The few lines :func:`setup` prints: profile and why, device, versions, what the numbers mean."""
+    import tlcourse
+    from tlcourse import cache
+
+    meaning = profiles.get(environment.profile).meaning
+    versions = ", ".join(f"{k} {v}" for k, v in library_versions().items())
+    return "\n".join(
+        [
+            f"tlcourse {tlcourse.__version__} | profile {environment.profile} ({environment.reason})"
+            f" | device {environment.device}, {environment.threads} threads | seed {environment.seed}",
+            versions,
+            f"asset cache: {cache.root()}",
+            f"What '{environment.profile}' means for your numbers: {meaning}",
+        ]
+    )
+
+
+def _gpu_present() -> bool:
+    import torch
+
+    return torch.cuda.is_available()

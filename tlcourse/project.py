@@ -1,0 +1,26 @@
+"""Where the course lives: the one place that holds the repository's public address.
+
+Every badge, install link and Colab URL is generated from these names (lesson 00 shows them).
+"""
+
+from __future__ import annotations
+
+#: GitHub owner/name of the course repository. Change it here and run ``python -m tlcourse build-lessons``.
+REPOSITORY = "tlcourse/tlcourse"
+#: The branch that badges and install links point to.
+BRANCH = "main"
+
+
+def github_url() -> str:
+    """The repository's web address, e.g. ``https://github.com/tlcourse/tlcourse``."""
+    return f"https://github.com/{REPOSITORY}"
+
+
+def pip_url() -> str:
+    """What ``pip install`` takes to install the package straight from the repository."""
+    return f"git+{github_url()}@{BRANCH}"
+
+
+def colab_url(notebook: str) -> str:
+    """The "Open in Colab" address of a notebook path such as ``lessons/00_map_of_transfer.ipynb``."""
+    return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/{notebook}"

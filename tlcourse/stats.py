@@ -1,0 +1,62 @@
+"""Honest numbers: means with intervals for repeated cross-validation and paired comparisons.
+
+Fold scores of repeated k-fold cross-validation share training data, so their plain standard error
+is too small. :func:`cv_interval` uses Nadeau & Bengio's (2003) corrected resampled t-interval.
+Lesson 00 introduces it; every lesson that compares numbers uses it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy
+from scipy import stats as _stats
+
+
+@dataclasses.dataclass(frozen=True)
+class Estimate:
+    """A mean with a two-sided interval: ``low <= mean <= high`` at ``level`` (e.g. 0.95)."""
+
+    mean: float
+    low: float
+    high: float
+    spread: float  # standard deviation of the individual scores
+    n: int
+    level: float = 0.95
+
+    def __str__(self) -> str:
+        return f"{self.mean:.3f} [{self.low:.3f}, {self.high:.3f}] ({self.level:.0%} interval, n={self.n}, sd {self.spread:.3f})"
+
+
+def t_interval(scores, *, level: float = 0.95) -> Estimate:
+    """Mean of independent ``scores`` with Student's t-interval."""
+    scores = numpy.asarray(scores, dtype=float).ravel()
+    n = scores.size
+    if n < 2:
+        raise ValueError(f"An interval needs at least 2 scores, got {n}.")
+    mean, sd = scores.mean(), scores.std(ddof=1)
+    half = _stats.t.ppf(0.5 + level / 2, n - 1) * sd / numpy.sqrt(n)
+    return Estimate(float(mean), float(mean - half), float(mean + half), float(sd), n, level)
+
+
+def cv_interval(scores, *, n_train: int, n_test: int, level: float = 0.95) -> Estimate:
+    """Mean of repeated k-fold ``scores`` (any shape) with the corrected resampled t-interval.
+
+    The variance of the mean is ``(1/J + n_test/n_train) * s^2`` for ``J`` fold scores (Nadeau &
+    Bengio 2003; Bouckaert & Frank 2004), not ``s^2/J``.
+    """
+    scores = numpy.asarray(scores, dtype=float).ravel()
+    j = scores.size
+    if j < 2:
+        raise ValueError(f"An interval needs at least 2 scores, got {j}.")
+    mean, sd = scores.mean(), scores.std(ddof=1)
+    half = _stats.t.ppf(0.5 + level / 2, j - 1) * sd * numpy.sqrt(1 / j + n_test / n_train)
+    return Estimate(float(mean), float(mean - half), float(mean + half), float(sd), j, level)
+
+
+def paired_difference(a, b, *, n_train: int | None = None, n_test: int | None = None, level: float = 0.95) -> Estimate:
+    """``a - b`` over the same folds or repeats, with the corrected interval when sizes are given."""
+    diff = numpy.asarray(a, dtype=float).ravel() - numpy.asarray(b, dtype=float).ravel()
+    if n_train and n_test:
+        return cv_interval(diff, n_train=n_train, n_test=n_test, level=level)
+    return t_interval(diff, level=level)
