@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -91,8 +90,13 @@ def _lab(args: argparse.Namespace) -> int:
     command = [jupyter, "lab", f"--ServerApp.root_dir={root}", f"--ServerApp.ip={args.ip}", f"--ServerApp.port={args.port}"]
     if args.no_browser:
         command.append("--no-browser")
+    if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI machines often run as root
+        command.append("--allow-root")
     command.append(FIRST_LESSON)
-    return subprocess.call(command, cwd=root)
+    print(f"Starting JupyterLab on {args.ip}:{args.port} with {FIRST_LESSON} (Ctrl-C twice to stop).", flush=True)
+    os.chdir(root)
+    os.execv(jupyter, command)  # become JupyterLab, so stopping this process stops the server
+    return 0  # not reached
 
 
 def main(argv: list[str] | None = None) -> int:

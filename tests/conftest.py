@@ -1,0 +1,56 @@
+"""Shared test helpers: the repository's paths and running one exercise cell of a notebook."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tlcourse import exercises
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def exercise_function(folder: str, lesson: str, name: str):
+    """Execute the cell of ``folder/lesson.ipynb`` that defines ``name`` (alone) and return ``name``.
+
+    ``folder`` is ``"solutions"`` (the answer) or ``"lessons"`` (the blank learners get).
+    """
+    notebook = nbformat.read(ROOT / folder / f"{lesson}.ipynb", as_version=4)
+    if folder == "lessons":
+        # the blank cell is the solution cell with its block replaced; find it by the same definition
+        solution = nbformat.read(ROOT / "solutions" / f"{lesson}.ipynb", as_version=4)
+        source = exercises.solution_code(solution, name)
+        index = [c.source for c in solution.cells].index(source)
+        source = notebook.cells[index].source
+        assert exercises.BEGIN not in source, "the lesson still contains solution code"
+    else:
+        source = exercises.solution_code(notebook, name)
+    namespace: dict = {}
+    exec(compile(source, f"{folder}/{lesson}.ipynb:{name}", "exec"), namespace)
+    return namespace[name]
+
+
+@pytest.fixture
+def fresh_cache(tmp_path, monkeypatch) -> Path:
+    """An empty asset cache for this test only."""
+    folder = tmp_path / "cache"
+    monkeypatch.setenv("TLCOURSE_CACHE", str(folder))
+    return folder
+
+
+@pytest.fixture(scope="session")
+def shared_cache() -> Path:
+    """The cache the test run uses (setup.sh makes it fresh); assets built once per run."""
+    from tlcourse import cache
+
+    return cache.root()
+
+
+def subprocess_env(**extra: str) -> dict[str, str]:
+    """The environment for a child Python: this one's, plus ``extra``."""
+    env = dict(os.environ)
+    env.update(extra)
+    return env

