@@ -51,7 +51,7 @@ def _doctor(args: argparse.Namespace) -> int:
     for row in assets.describe(name):
         state = "cached" if row["cached"] else "missing"
         missing += not row["cached"]
-        print(f"  {row['asset']:<14} {state:<8} {row['source']}  [revision: {row['revision']}; licence: {row['licence']}]")
+        print(f"  {row['asset']:<14} {state:<8} {row['how']}: {row['source']}  [revision: {row['revision']}; licence: {row['licence']}]")
     unpinned = [r["asset"] for r in assets.describe(name) if "none pinned" in r["revision"]]
     if unpinned:
         print(f"note: no citable revision is pinned for {', '.join(unpinned)}: downloads follow the hub's main branch.")

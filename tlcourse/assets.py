@@ -308,13 +308,13 @@ def describe(profile: str | None = None) -> list[dict]:
     rows = []
     for name in sorted(REGISTRY):
         spec = variant(name, profile)
-        source = spec.repo_id if isinstance(spec, Hub) else f"built by {spec.builder.__module__}.{spec.builder.__name__}"
-        revision = (spec.revision or "none pinned (no citable revision)") if isinstance(spec, Hub) else f"v{spec.version}"
+        hub = isinstance(spec, Hub)
         rows.append(
             {
                 "asset": name,
-                "source": source,
-                "revision": revision,
+                "how": f"hub {spec.repo_type} {spec.repo_id}" if hub else f"built here by {spec.builder.__module__}.{spec.builder.__name__}",
+                "source": spec.source,
+                "revision": (spec.revision or "none pinned (no citable revision)") if hub else f"v{spec.version}",
                 "licence": spec.licence,
                 "cached": is_cached(name, profile),
             }

