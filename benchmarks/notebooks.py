@@ -119,10 +119,15 @@ def main() -> int:
     os.environ["TLCOURSE_CACHE"] = scratch
     rows = []
     try:
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "tlcourse", "prepare", "--profile", "tiny"], check=True, capture_output=True)
-        rows.append(("prepare --profile tiny (fresh cache)", time.perf_counter() - start, None, "ok", ""))
         notebooks = sorted((ROOT / "lessons").glob(f"{args.only}*.ipynb")) + sorted((ROOT / "solutions").glob(f"{args.only}*.ipynb"))
+        from tlcourse import assets
+
+        assets._merge_declared()
+        needed = sorted({name for path in notebooks for name in assets.LESSONS.get(path.stem, ())})
+        start = time.perf_counter()
+        command = [sys.executable, "-m", "tlcourse", "prepare", "--profile", "tiny"]
+        subprocess.run(command + [arg for name in needed for arg in ("--asset", name)], check=True, capture_output=True)
+        rows.append((f"prepare --profile tiny: {', '.join(needed)} (fresh cache)", time.perf_counter() - start, None, "ok", ""))
         for path in notebooks:
             seconds, megabytes, status = run_notebook(path)
             budget = TARGETS.get(path.name[:2])
@@ -154,6 +159,7 @@ def main() -> int:
     ]
     previous = _previous_rows() if args.only else {}
     measured = {row[0] for row in rows}
+    previous = {name: line for name, line in previous.items() if not name.startswith("prepare")}
     for name, line in previous.items():
         if name not in measured:
             rows.append(None)

@@ -171,9 +171,12 @@ def test_small_movie_reviews_load_from_a_hub_layout(offline_hub):
         texts = [f"sentence number {i} was {'great' if i % 2 else 'dull'}" for i in range(60)]
         datasets.Dataset.from_dict({"text": texts, "label": [i % 2 for i in range(60)]}).to_parquet(str(target))
 
-    _fake_snapshot(offline_hub, "dataset", "cornell-movie-review-data/rotten_tomatoes", "0" * 40, {"train.parquet": parquet})
+    spec = assets.variant("movie_reviews", "small")
+    files = {f"{split}.parquet": parquet for split in ("train", "validation", "test")}
+    _fake_snapshot(offline_hub, "dataset", spec.repo_id, spec.revision, files)
     reviews = assets.load("movie_reviews", "small")
     assert len(reviews) == 60 and set(reviews.column_names) == {"text", "label", "folds"}
+    assert numpy.asarray(reviews["folds"]).shape == (60, corpora.N_REPEATS)
 
 
 def test_missing_hub_asset_names_the_command(offline_hub):

@@ -84,6 +84,10 @@ _WORD_EVAL = Built(
     corpora.build_word_eval, "1", f"WordSim-353, SimLex-999, Mikolov's analogy questions, from {_GENSIM_TEXT}", "see each file's header"
 )
 _ROTTEN = "Pang & Lee (2005) Rotten Tomatoes sentences"
+_ROTTEN_ID = "cornell-movie-review-data/rotten_tomatoes"
+#: The commit whose tree holds train/validation/test.parquet (as listed on the hub's public file page).
+_ROTTEN_REVISION = "b6059de032aed3fea5bfadcbef8d375559c6bfd9"
+_PARQUET = ("*.parquet", "README.md")
 
 REGISTRY: dict[str, Asset] = {
     asset.name: asset
@@ -114,11 +118,9 @@ REGISTRY: dict[str, Asset] = {
                     corpora.build_movie_reviews, "1", f"200 {_ROTTEN} from {_GENSIM_TEXT} (cp1252)", "none stated"
                 ),
                 "small": Hub(
-                    "cornell-movie-review-data/rotten_tomatoes", "dataset", None, f"{_ROTTEN}, 2,000 of the training set", "none stated"
+                    _ROTTEN_ID, "dataset", _ROTTEN_REVISION, f"{_ROTTEN}, 2,000 of the training set", "none stated", _PARQUET
                 ),
-                "full": Hub(
-                    "cornell-movie-review-data/rotten_tomatoes", "dataset", None, f"{_ROTTEN}, training set (8,530)", "none stated"
-                ),
+                "full": Hub(_ROTTEN_ID, "dataset", _ROTTEN_REVISION, f"{_ROTTEN}, training set (8,530)", "none stated", _PARQUET),
             },
             _load_movie_reviews,
         ),
@@ -158,7 +160,7 @@ LESSONS: dict[str, tuple[str, ...]] = {
 
 #: Concept modules that declare assets of their own next to the code that builds them: each has an
 #: ``ASSETS`` tuple of :class:`Asset` and a ``LESSONS`` dict, merged into the registry on first use.
-DECLARING_MODULES = ("tlcourse.word2vec", "tlcourse.contextual", "tlcourse.pretraining")
+DECLARING_MODULES = ("tlcourse.word2vec", "tlcourse.contextual", "tlcourse.pretraining", "tlcourse.sentences")
 _merged = False
 
 

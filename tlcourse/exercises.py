@@ -22,6 +22,7 @@ from tlcourse import packaged, project
 BEGIN, END = "# BEGIN SOLUTION", "# END SOLUTION"
 HINT, BLANK = "# HINT:", "# BLANK:"
 PARAMETERS_TAG = "parameters"
+_BADGE_START = "[![Open In Colab]"
 _NAME = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
 
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -118,10 +119,23 @@ def solution_code(notebook: nbformat.NotebookNode, name: str) -> str:
     raise KeyError(f"No exercise cell defines {name!r}.")
 
 
-def normalise(notebook: nbformat.NotebookNode, lesson: str) -> nbformat.NotebookNode:
-    """A copy with outputs stripped, kernel ``python3`` and the first two cells in canonical form."""
+def with_badges(notebook: nbformat.NotebookNode, path: str) -> nbformat.NotebookNode:
+    """A copy whose title cell carries the Colab and Binder badges of ``path`` (e.g. ``lessons/00_x.ipynb``)."""
     notebook = copy.deepcopy(notebook)
+    first = notebook.cells[0] if notebook.cells else None
+    if first is None or first.cell_type != "markdown" or not first.source.startswith("# "):
+        raise ExerciseFormatError(f"{path}: the first cell must be Markdown starting with the lesson's '# ' title.")
+    lines = [line for line in first.source.splitlines() if not line.startswith(_BADGE_START)]
+    while len(lines) > 1 and not lines[1].strip() and (len(lines) < 3 or not lines[2].strip()):
+        del lines[1]  # collapse the blank lines a removed badge leaves
+    first.source = "\n".join([lines[0], "", project.badges(path), *lines[1:]]).rstrip()
+    return notebook
+
+
+def normalise(notebook: nbformat.NotebookNode, lesson: str) -> nbformat.NotebookNode:
+    """A copy with outputs stripped, kernel ``python3``, badges and the first two code cells in canonical form."""
     where = f"solutions/{lesson}.ipynb"
+    notebook = with_badges(notebook, where)
     code = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
     if len(code) < 3 or code[:3] != [code[0], code[0] + 1, code[0] + 2]:
         raise ExerciseFormatError(f"{where}: the first three code cells must follow each other (install, setup, parameters).")
@@ -147,7 +161,7 @@ def normalise(notebook: nbformat.NotebookNode, lesson: str) -> nbformat.Notebook
 
 def blank(notebook: nbformat.NotebookNode, lesson: str) -> nbformat.NotebookNode:
     """The learners' version of a normalised solutions notebook."""
-    notebook = copy.deepcopy(notebook)
+    notebook = with_badges(notebook, f"lessons/{lesson}.ipynb")
     where = f"solutions/{lesson}.ipynb"
     for index, cell in enumerate(notebook.cells):
         if cell.cell_type == "code":
@@ -191,4 +205,10 @@ def build_all(root: Path, *, check: bool = False) -> list[str]:
     for stale in sorted(lessons.glob("*.ipynb")):
         if not (solutions / stale.name).exists():
             changed.append(f"lessons/{stale.name} has no source in solutions/ (delete it or add the solution)")
+    readme = Path(root) / "README.md"
+    if readme.exists():
+        from tlcourse import catalogue
+
+        if catalogue.update_readme(root, check=check):
+            changed.append("README.md's lesson table differs from the lessons, the registry and the benchmark table")
     return changed

@@ -24,3 +24,16 @@ def pip_url() -> str:
 def colab_url(notebook: str) -> str:
     """The "Open in Colab" address of a notebook path such as ``lessons/00_map_of_transfer.ipynb``."""
     return f"https://colab.research.google.com/github/{REPOSITORY}/blob/{BRANCH}/{notebook}"
+
+
+def binder_url(notebook: str) -> str:
+    """The "launch binder" address that opens JupyterLab on ``notebook`` (a path in the repository)."""
+    return f"https://mybinder.org/v2/gh/{REPOSITORY}/{BRANCH}?urlpath=lab/tree/{notebook}"
+
+
+def badges(notebook: str) -> str:
+    """The Markdown line of "Open in Colab" and "launch binder" badges for ``notebook``."""
+    return (
+        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(notebook)}) "
+        f"[![Binder](https://mybinder.org/badge_logo.svg)]({binder_url(notebook)})"
+    )

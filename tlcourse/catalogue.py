@@ -1,0 +1,83 @@
+"""The lesson catalogue: each lesson's title, what it uses per profile, its measured time, its links.
+
+``build-lessons`` writes it into the README between two marker comments, so the table never drifts
+from the notebooks, the registry, the benchmark table or the repository's address (``project``).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import nbformat
+
+from tlcourse import assets, project
+
+BEGIN = "<!-- lessons:begin (written by `python -m tlcourse build-lessons`; do not edit by hand) -->"
+END = "<!-- lessons:end -->"
+
+
+def title(notebook_path: Path) -> str:
+    """The lesson's title: its first Markdown line without ``#`` and number, e.g. ``The map of transfer learning``."""
+    first = nbformat.read(notebook_path, as_version=4).cells[0].source.splitlines()[0]
+    return re.sub(r"^#\s*\d+\s*[·.:-]?\s*", "", first).strip()
+
+
+def measured_seconds(root: Path) -> dict[str, float]:
+    """Wall seconds of each ``lessons/`` notebook from the committed benchmark table."""
+    table = Path(root) / "benchmarks" / "notebooks.md"
+    times = {}
+    if table.exists():
+        for line in table.read_text(encoding="utf-8").splitlines():
+            cells = [c.strip() for c in line.split("|")[1:-1]]
+            if len(cells) >= 2 and cells[0].startswith("lessons/"):
+                try:
+                    times[Path(cells[0]).stem] = float(cells[1])
+                except ValueError:
+                    pass
+    return times
+
+
+def uses(lesson: str, profile: str) -> str:
+    """What the lesson uses in ``profile``: hub ids, or the bundled assets' names."""
+    assets._merge_declared()
+    labels = []
+    for name in assets.LESSONS.get(lesson, ()):
+        spec = assets.variant(name, profile)
+        labels.append(f"`{spec.repo_id}`" if isinstance(spec, assets.Hub) else f"{name} (bundled)")
+    return ", ".join(labels) or "nothing to download"
+
+
+def table(root: Path) -> str:
+    """The Markdown table of every lesson in ``solutions/``."""
+    times = measured_seconds(root)
+    lines = [
+        "| # | lesson | `tiny` uses (time on 2 CPU cores) | `small` uses | open |",
+        "|---|---|---|---|---|",
+    ]
+    for path in sorted((Path(root) / "solutions").glob("*.ipynb")):
+        lesson, number = path.stem, path.stem[:2]
+        notebook = f"lessons/{path.name}"
+        seconds = times.get(lesson)
+        timing = f" ({seconds:.0f} s)" if seconds is not None else " (not yet measured)"
+        lines.append(
+            f"| {number} | [{title(path)}]({notebook}) | {uses(lesson, 'tiny')}{timing} | {uses(lesson, 'small')} | "
+            f"{project.badges(notebook)} |"
+        )
+    return "\n".join(lines)
+
+
+def update_readme(root: Path, *, check: bool = False) -> bool:
+    """Rewrite the README's lesson table; returns whether it changed (with ``check``, change nothing)."""
+    readme = Path(root) / "README.md"
+    text = readme.read_text(encoding="utf-8")
+    if BEGIN not in text or END not in text:
+        raise ValueError(f"{readme} lacks the lesson-table markers {BEGIN!r} and {END!r}.")
+    head, rest = text.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    new = f"{head}{BEGIN}\n{table(root)}\n{END}{tail}"
+    if new == text:
+        return False
+    if not check:
+        readme.write_text(new, encoding="utf-8")
+    return True
