@@ -34,19 +34,44 @@ RUN_LESSON = textwrap.dedent(
 )
 
 
-def test_lesson_00_runs_with_the_network_cut(tmp_path):
+def _namespace(*extra: str) -> list[str]:
     if shutil.which("unshare") is None or shutil.which("ip") is None:
         pytest.skip("needs unshare(1) and ip(8) to cut the network")
-    namespace = ["unshare", "--net"] if os.geteuid() == 0 else ["unshare", "--map-root-user", "--net"]
-    probe = subprocess.run([*namespace, "true"], capture_output=True, text=True)
+    command = ["unshare", "--net", *extra] if os.geteuid() == 0 else ["unshare", "--map-root-user", "--net", *extra]
+    probe = subprocess.run([*command, "true"], capture_output=True, text=True)
     if probe.returncode != 0:
-        pytest.skip(f"this machine does not allow network namespaces: {probe.stderr.strip()}")
-    env = subprocess_env(HOME=str(tmp_path), MPLCONFIGDIR=str(tmp_path / "mpl"))
+        pytest.skip(f"this machine does not allow these namespaces: {probe.stderr.strip()}")
+    return command
+
+
+def _run_lesson_offline(command: list[str], setup: str, tmp_path, **extra_env: str) -> subprocess.CompletedProcess:
+    env = subprocess_env(HOME=str(tmp_path), MPLCONFIGDIR=str(tmp_path / "mpl"), **extra_env)
     env.pop("TLCOURSE_PROFILE", None)  # detection itself must find no hub and choose tiny
-    script = 'ip link set lo up && exec "$0" -c "$RUN_LESSON" "$1" "$2"'
-    result = subprocess.run(
-        [*namespace, "sh", "-c", script, sys.executable, str(ROOT / "lessons" / "00_map_of_transfer.ipynb"), str(ROOT / "lessons")],
+    script = f'ip link set lo up && {setup} exec "$0" -c "$RUN_LESSON" "$1" "$2"'
+    lesson = ROOT / "lessons" / "00_map_of_transfer.ipynb"
+    return subprocess.run(
+        [*command, "sh", "-c", script, sys.executable, str(lesson), str(lesson.parent)],
         capture_output=True, text=True, timeout=900, env={**env, "RUN_LESSON": RUN_LESSON},
     )
+
+
+def test_lesson_00_runs_with_the_network_cut(tmp_path):
+    result = _run_lesson_offline(_namespace(), "", tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "network cut" in result.stdout and "lesson ran offline" in result.stdout
+
+
+def test_classroom_cache_read_only_and_offline(tmp_path):
+    """A teacher prepared a shared cache; a student's kernel reads it read-only, with no network."""
+    shared = tmp_path / "shared-cache"
+    prepare = subprocess.run(
+        [sys.executable, "-m", "tlcourse", "prepare", "--profile", "tiny", "--asset", "movie_reviews"],
+        capture_output=True, text=True, timeout=300, env=subprocess_env(TLCOURSE_CACHE=str(shared)),
+    )
+    assert prepare.returncode == 0, prepare.stderr
+    before = sorted(p.relative_to(shared) for p in shared.rglob("*"))
+    read_only = f'mount --bind "{shared}" "{shared}" && mount -o remount,bind,ro "{shared}" &&'
+    result = _run_lesson_offline(_namespace("--mount", "--propagation", "private"), read_only, tmp_path, TLCOURSE_CACHE=str(shared))
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "lesson ran offline" in result.stdout
+    assert sorted(p.relative_to(shared) for p in shared.rglob("*")) == before  # nothing written to it

@@ -1,0 +1,132 @@
+"""Estimate each lesson's peak memory in the `small` profile (Binder's cap is 2 GB) without the hub.
+
+    .venv/bin/python benchmarks/small_memory.py            # every lesson
+    .venv/bin/python benchmarks/small_memory.py --only 03
+
+The hub cannot be reached from the machines that build this course, so each hub asset of the `small`
+profile is replaced by a stand-in of the same architecture and size: a randomly initialised model from
+the same configuration, or synthetic data with the same number of rows and similar text lengths, laid out
+in a local cache exactly as the hub would give it. The lesson itself then runs unchanged in the `small`
+profile, offline, and its kernel's peak resident memory is recorded. These are ESTIMATES: the code path
+and the sizes are real, the weights and texts are not. Writes benchmarks/small_memory.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import notebooks as bench  # noqa: E402  (the notebook runner and memory sampler)
+
+ROOT = bench.ROOT
+TABLE = ROOT / "benchmarks" / "small_memory.md"
+CAP_MB = 2048
+
+
+def _random_minilm(folder: Path) -> None:
+    """all-MiniLM-L6-v2's architecture with random weights, plus its real tokenizer files."""
+    import transformers
+
+    from tlcourse import packaged
+
+    files = packaged.locate()
+    config = transformers.AutoConfig.from_pretrained(str(files["config.json"].parent))
+    transformers.AutoModel.from_config(config).save_pretrained(str(folder))
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
+        shutil.copyfile(files[name], folder / name)
+
+
+def _synthetic_rotten_tomatoes(folder: Path) -> None:
+    """8,530 / 1,066 / 1,066 sentences drawn from the bundled 200, the sizes of the real splits."""
+    import datasets
+
+    from tlcourse import corpora
+
+    texts, labels = corpora.read_polarity()
+    rng = random.Random(0)
+    for split, size in (("train", 8530), ("validation", 1066), ("test", 1066)):
+        rows = [rng.randrange(len(texts)) for _ in range(size)]
+        datasets.Dataset.from_dict({"text": [texts[i] for i in rows], "label": [labels[i] for i in rows]}).to_parquet(
+            str(folder / f"{split}.parquet")
+        )
+
+
+#: Stand-ins by hub id; an asset without one is reported as not estimated.
+STAND_INS: dict[str, Callable[[Path], None]] = {
+    "sentence-transformers/all-MiniLM-L6-v2": _random_minilm,
+    "cornell-movie-review-data/rotten_tomatoes": _synthetic_rotten_tomatoes,
+}
+
+
+def lay_out(hub: Path, spec) -> None:
+    """Write the stand-in of a hub asset into ``hub`` in huggingface_hub's cache layout."""
+    kind = {"model": "models", "dataset": "datasets"}[spec.repo_type]
+    repo = hub / f"{kind}--{spec.repo_id.replace('/', '--')}"
+    revision = spec.revision or "f" * 40
+    snapshot = repo / "snapshots" / revision
+    snapshot.mkdir(parents=True, exist_ok=True)
+    (repo / "refs").mkdir(exist_ok=True)
+    (repo / "refs" / "main").write_text(revision)
+    STAND_INS[spec.repo_id](snapshot)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", default="")
+    args = parser.parse_args()
+    from tlcourse import assets
+
+    assets._merge_declared()
+    rows = []
+    for path in sorted((ROOT / "lessons").glob(f"{args.only}*.ipynb")):
+        hub_assets = [assets.variant(name, "small") for name in assets.LESSONS.get(path.stem, ())]
+        hub_assets = [spec for spec in hub_assets if isinstance(spec, assets.Hub)]
+        missing = [spec.repo_id for spec in hub_assets if spec.repo_id not in STAND_INS]
+        if missing:
+            rows.append((path.name, None, f"not estimated: no stand-in for {', '.join(missing)}"))
+            continue
+        scratch = Path(tempfile.mkdtemp(prefix="tlcourse-small-"))
+        try:
+            os.environ.update(
+                TLCOURSE_PROFILE="small", TLCOURSE_CACHE=str(scratch / "cache"), HF_HUB_OFFLINE="1",
+                HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1", CI="true",
+            )
+            for spec in hub_assets:
+                lay_out(scratch / "cache" / "hub", spec)
+            seconds, megabytes, status = bench.run_notebook(path)
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        verdict = "under the cap" if megabytes < CAP_MB else f"OVER the {CAP_MB} MB cap"
+        rows.append((path.name, megabytes, f"{status}; {seconds:.0f} s on this CPU; {verdict}"))
+        print(f"{path.name:<45} {megabytes:7.0f} MB  {status}  {verdict}", flush=True)
+
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    lines = [
+        "# Estimated peak memory in the `small` profile (Binder caps a session at 2 GB)",
+        "",
+        "ESTIMATES: hub models replaced by randomly initialised ones of the same architecture, hub data by synthetic",
+        "rows of the same count; the lesson code runs unchanged. `.venv/bin/python benchmarks/small_memory.py`.",
+        "",
+        f"- commit: {commit}; date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; machine: {bench.machine()}",
+        "",
+        "| lesson | estimated peak MB | notes |",
+        "|---|---:|---|",
+    ]
+    for name, megabytes, note in rows:
+        lines.append(f"| {name} | {'' if megabytes is None else f'{megabytes:.0f}'} | {note} |")
+    TABLE.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    print(f"wrote {TABLE.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
