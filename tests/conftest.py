@@ -54,3 +54,18 @@ def subprocess_env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(extra)
     return env
+
+
+def assert_exercise_both_ways(lesson: str, name: str, run_check) -> None:
+    """The check passes the solution from ``solutions/`` and says "not done" to the blank in ``lessons/``.
+
+    A "not done" result must fall back to the package's version (``result.use``), so the lesson runs on.
+    """
+    from tlcourse.checks import core
+
+    solved = run_check(exercise_function("solutions", lesson, name))
+    assert solved.status == core.PASSED, f"{name}: the solution was judged {solved.status}: {solved.message}"
+    blank = run_check(exercise_function("lessons", lesson, name))
+    assert blank.status == core.NOT_DONE, f"{name}: the blank was judged {blank.status}: {blank.message}"
+    sentinel = object()
+    assert blank.use(sentinel) is sentinel

@@ -9,7 +9,7 @@ import pytest
 import torch
 from sklearn import linear_model, model_selection
 
-from conftest import exercise_function
+from conftest import assert_exercise_both_ways
 from tlcourse import assets, contextual, corpora, probing
 from tlcourse.checks import contextual_vectors as check
 from tlcourse.checks import core
@@ -181,17 +181,8 @@ EXERCISES = [
 
 
 @pytest.mark.parametrize("name, run_check", EXERCISES)
-def test_solution_passes(name, run_check):
-    result = run_check(exercise_function("solutions", LESSON, name))
-    assert result.status == core.PASSED, result.message
-
-
-@pytest.mark.parametrize("name, run_check", EXERCISES)
-def test_blank_is_not_done(name, run_check):
-    result = run_check(exercise_function("lessons", LESSON, name))
-    assert result.status == core.NOT_DONE, result.message
-    sentinel = object()
-    assert result.use(sentinel) is sentinel
+def test_solution_passes_and_blank_is_not_done(name, run_check):
+    assert_exercise_both_ways(LESSON, name, run_check)
 
 
 @pytest.mark.parametrize("name, run_check", EXERCISES)
