@@ -1,0 +1,52 @@
+"""Pretrain the small masked model that ships in ``tlcourse/data/wiki_bert_mini`` (maintainers' tool).
+
+Lesson 04 loads its result as the ``wiki_bert`` asset. It was run once, on a CPU, as::
+
+    TLCOURSE_PROFILE=tiny python tools/pretrain_masked.py --out tlcourse/data/wiki_bert_mini
+
+``--steps`` shortens the run (the tests run a few steps and check that the loss falls).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, required=True, help="folder to write model, tokenizer and training_log.json into")
+    parser.add_argument("--steps", type=int, default=None, help="training steps (default: the shipped recipe's)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all available)")
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--sweep", type=float, nargs="*", default=None, metavar="RATE",
+                        help="instead of training, run short runs at these peak rates and write lr_sweep.json")
+    args = parser.parse_args(argv)
+
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from tlcourse import env, pretraining
+
+    env.go_offline()
+    import torch
+
+    torch.set_num_threads(args.threads or env.available_cpus())
+    if args.sweep is not None:
+        import json
+
+        rows = pretraining.lr_sweep(tuple(args.sweep or (5e-4, 1e-3, 2e-3, 4e-3)), steps=args.steps or 60, seed=args.seed, device=args.device)
+        args.out.mkdir(parents=True, exist_ok=True)
+        (args.out / "lr_sweep.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
+        print("\n".join(f"lr {r['lr']:.0e}: {r['valid_loss']:.3f}" for r in rows))
+        return 0
+    history = pretraining.pretrain_masked(args.out, steps=args.steps, seed=args.seed, device=args.device)
+    first, last = history[0], history[-1]
+    print(f"step {first['step']}: valid {first['valid_loss']:.3f}; step {last['step']}: valid {last['valid_loss']:.3f} "
+          f"(top-1 {last['valid_accuracy']:.3f}) in {last['seconds']:.0f} s -> {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
