@@ -177,6 +177,7 @@ def test_small_movie_reviews_load_from_a_hub_layout(offline_hub):
     reviews = assets.load("movie_reviews", "small")
     assert len(reviews) == 60 and set(reviews.column_names) == {"text", "label", "folds"}
     assert numpy.asarray(reviews["folds"]).shape == (60, corpora.N_REPEATS)
+    assert reviews.features["label"].names == assets.load("movie_reviews", "tiny").features["label"].names
 
 
 def test_missing_hub_asset_names_the_command(offline_hub):

@@ -65,7 +65,9 @@ def _load_movie_reviews(folder: Path, profile: str):
     size = {"small": 2000}.get(profile)
     if size is not None and len(train) > size:
         train = train.shuffle(seed=corpora.FOLD_SEED).select(range(size))
-    return corpora.with_folds(train.select_columns(["text", "label"]))
+    # The same features in every profile: 0 negative, 1 positive, named (the hub's parquet may carry plain ints).
+    train = train.select_columns(["text", "label"]).cast_column("label", datasets.ClassLabel(names=list(corpora.LABEL_NAMES)))
+    return corpora.with_folds(train)
 
 
 def _load_encoder(folder: Path, profile: str):
