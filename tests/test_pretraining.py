@@ -286,10 +286,12 @@ def test_shipped_model_loads_and_matches_its_log():
     assert model.dtype == torch.float32 and model.config.num_hidden_layers == pretraining.MASKED_MODEL.layers
     assert len(tokenizer) == model.config.vocab_size
     assert assets.load("wiki_wordpiece", "tiny").get_vocab() == tokenizer.get_vocab()  # one tokenizer everywhere
-    # Retraining learns the same 4,096 pieces; the ids of pieces tied in frequency may come out in another
-    # order (the tokenizers library does not fix it), which is why the model ships with its own tokenizer.
-    retrained = tokenization.train(tokenization.split_wiki(assets.load("wiki", "tiny"))[0])
-    assert set(retrained.get_vocab()) == set(tokenizer.get_vocab())
+    # Retraining learns nearly the same 4,096 pieces, but the tokenizers library breaks frequency ties in no
+    # fixed order: a few pieces and many ids can differ between builds (seen here: 4 pieces, 216 ids). That is
+    # why the model ships with its own tokenizer and every lesson cell uses that one.
+    retrained = set(tokenization.train(tokenization.split_wiki(assets.load("wiki", "tiny"))[0]).get_vocab())
+    shipped = set(tokenizer.get_vocab())
+    assert len(retrained & shipped) >= 0.99 * len(shipped)
     assert log["history"][-1]["valid_loss"] < log["history"][0]["valid_loss"]
 
 
