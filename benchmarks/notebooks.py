@@ -160,18 +160,12 @@ def main() -> int:
     previous = _previous_rows() if args.only else {}
     measured = {row[0] for row in rows}
     previous = {name: line for name, line in previous.items() if not name.startswith("prepare")}
-    for name, line in previous.items():
-        if name not in measured:
-            rows.append(None)
-            lines.append(line)
-    for row in rows:
-        if row is None:
-            continue
-        name, seconds, megabytes, status, verdict = row
+    lines += [line for name, line in previous.items() if name not in measured]
+    for name, seconds, megabytes, status, verdict in rows:
         lines.append(f"| {name} | {seconds:.1f} | {'' if megabytes is None else f'{megabytes:.0f}'} | {status} | {verdict} |")
     TABLE.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {TABLE.relative_to(ROOT)}")
-    return 0 if all(r is None or r[3] == "ok" for r in rows) else 1
+    return 0 if all(row[3] == "ok" for row in rows) else 1
 
 
 def _previous_rows() -> dict[str, str]:
