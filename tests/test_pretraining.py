@@ -326,3 +326,33 @@ def test_masked_scores_by_kind_match_full_logits():
     assert scores["mask"]["count"] == int(where.sum()) > 0
     assert scores["mask"]["loss"] == pytest.approx(F.cross_entropy(logits[where], labels[where]).item(), rel=1e-5)
     assert sum(kind["count"] for kind in scores.values()) == int((labels != lm.IGNORE).sum())
+
+
+@pytest.mark.parametrize("kind", ["causal", "masked"])
+def test_training_loss_is_the_library_loss_with_the_same_gradients(kind):
+    """The masked model's head runs on chosen positions only; loss and gradients must equal the library's."""
+    model = _model(kind)
+    blocks = torch.randint(5, 50, (4, 16))
+    batch = lm.make_batch(model, blocks, mask_id=4, special_ids=(0, 1, 2, 3, 4), probability=0.4,
+                          generator=torch.Generator().manual_seed(1))
+    ours = lm.training_loss(model, batch)
+    ours.backward()
+    our_grads = [p.grad.clone() for p in model.parameters()]
+    model.zero_grad()
+    library = model(**batch).loss
+    library.backward()
+    assert ours.item() == pytest.approx(library.item(), rel=1e-6)
+    for mine, theirs in zip(our_grads, (p.grad for p in model.parameters())):
+        torch.testing.assert_close(mine, theirs, rtol=1e-5, atol=1e-7)
+
+
+def test_masked_history_scores_the_mask_positions_and_keeps_training_mode():
+    stream = torch.arange(5, 45).repeat(20)
+    blocks = stream[: (len(stream) // 16) * 16].view(-1, 16)
+    model = _model("masked")
+    history = lm.train(model, blocks, lm.TrainConfig(steps=20, batch=8, lr=3e-3, eval_every=10, mask_probability=0.4),
+                       valid=blocks[:4], seed=0, mask_id=4, special_ids=(0, 1, 2, 3, 4), progress=False)
+    assert all("valid_mask_loss" in row and 0 <= row["valid_mask_accuracy"] <= 1 for row in history)
+    model.train()
+    lm.masked_scores_by_kind(model, blocks[:2], mask_id=4)
+    assert model.training

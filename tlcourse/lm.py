@@ -155,6 +155,20 @@ def training_memory(model, batch: dict[str, torch.Tensor]) -> int:
 # --- training and evaluation -----------------------------------------------------------------------
 
 
+def training_loss(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """The loss of one forward pass on ``batch`` (from :func:`make_batch`): what ``model(**batch).loss`` gives.
+
+    A masked model has a target at only the chosen positions (15%, or whatever ``mask_probability`` says), so
+    its vocabulary head, which costs as much as the rest of this small model, is run on those positions only.
+    """
+    if model.config.model_type != "bert":
+        return model(**batch).loss
+    labels = batch["labels"]
+    chosen = labels != IGNORE
+    hidden = model.bert(input_ids=batch["input_ids"]).last_hidden_state  # (B, T, width)
+    return F.cross_entropy(model.cls(hidden[chosen]), labels[chosen])  # head on (chosen, width) only
+
+
 def make_batch(model, blocks: torch.Tensor, *, mask_id: int | None = None, special_ids: tuple[int, ...] = (),
                probability: float = 0.15, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
     """The keyword arguments of one forward pass: next-word labels for GPT-2, masked ones for BERT."""
@@ -219,7 +233,7 @@ def train(model, blocks: torch.Tensor, config: TrainConfig, *, valid: torch.Tens
         rows = torch.randint(len(blocks), (config.batch,), generator=generator)
         kwargs = make_batch(model, blocks[rows], mask_id=mask_id, special_ids=special_ids,
                             probability=config.mask_probability, generator=generator)
-        loss = model(**{k: v.to(device) for k, v in kwargs.items()}).loss
+        loss = training_loss(model, {k: v.to(device) for k, v in kwargs.items()})
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), config.clip)
@@ -235,6 +249,9 @@ def train(model, blocks: torch.Tensor, config: TrainConfig, *, valid: torch.Tens
             if valid is not None:
                 scores = evaluate(model, valid, **evaluation)
                 row |= {"valid_loss": scores["loss"], "valid_accuracy": scores["accuracy"]}
+                if model.config.model_type == "bert":  # the positions that showed [MASK]: where context must be read
+                    at_mask = masked_scores_by_kind(model, valid.to("cpu"), mask_id=mask_id, special_ids=special_ids, seed=seed)["mask"]
+                    row |= {"valid_mask_loss": at_mask["loss"], "valid_mask_accuracy": at_mask["accuracy"]}
             history.append(row)
             running = []
     model.eval()
@@ -271,6 +288,7 @@ def masked_scores_by_kind(model, blocks: torch.Tensor, *, mask_id: int, special_
 
     Returns ``{kind: {"loss", "accuracy", "count", "targets"}}`` for kinds ``mask``, ``random``, ``kept``.
     """
+    was_training = model.training
     model.eval()
     inputs, labels = mask_tokens(blocks, mask_id=mask_id, vocab_size=model.config.vocab_size, special_ids=special_ids,
                                  generator=torch.Generator().manual_seed(seed))
@@ -278,10 +296,12 @@ def masked_scores_by_kind(model, blocks: torch.Tensor, *, mask_id: int, special_
     kinds = {"mask": chosen & (inputs == mask_id), "kept": chosen & (inputs == blocks)}
     kinds["random"] = chosen & ~kinds["mask"] & ~kinds["kept"]
     # Keep only the chosen positions' logits (about 15%): all of them would be (blocks, T, vocab) floats.
+    device = next(model.parameters()).device
     with torch.inference_mode():
         logits = torch.cat(
-            [model(input_ids=inputs[i : i + batch]).logits.float()[chosen[i : i + batch]] for i in range(0, len(blocks), batch)]
+            [model(input_ids=inputs[i : i + batch].to(device)).logits.float().cpu()[chosen[i : i + batch]] for i in range(0, len(blocks), batch)]
         )  # (chosen positions, vocab), in the row-major order of ``chosen``
+    model.train(was_training)
     return {
         kind: {
             "loss": F.cross_entropy(logits[where[chosen]], labels[where]).item(),

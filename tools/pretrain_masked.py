@@ -22,8 +22,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: all available)")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--sweep", type=float, nargs="*", default=None, metavar="RATE",
-                        help="instead of training, run short runs at these peak rates and write lr_sweep.json")
+    parser.add_argument("--compare", type=float, nargs="*", default=None, metavar="SHARE",
+                        help="instead of training, run shorter runs that choose these shares of tokens for masking "
+                             "and write masking_comparison.json")
     args = parser.parse_args(argv)
 
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -33,13 +34,15 @@ def main(argv: list[str] | None = None) -> int:
     import torch
 
     torch.set_num_threads(args.threads or env.available_cpus())
-    if args.sweep is not None:
+    if args.compare is not None:
         import json
 
-        rows = pretraining.lr_sweep(tuple(args.sweep or (5e-4, 1e-3, 2e-3, 4e-3)), steps=args.steps or 60, seed=args.seed, device=args.device)
+        runs = pretraining.compare_masking(tuple(args.compare or (0.15, 0.4)), steps=args.steps or 1500, seed=args.seed, device=args.device)
         args.out.mkdir(parents=True, exist_ok=True)
-        (args.out / "lr_sweep.json").write_text(json.dumps(rows, indent=1), encoding="utf-8")
-        print("\n".join(f"lr {r['lr']:.0e}: {r['valid_loss']:.3f}" for r in rows))
+        (args.out / "masking_comparison.json").write_text(json.dumps(runs, indent=1), encoding="utf-8")
+        for run in runs:
+            last = run["history"][-1]
+            print(f"mask {run['mask_probability']:.0%}: held-out [MASK] loss after {run['steps']} steps {last['valid_mask_loss']:.3f}")
         return 0
     history = pretraining.pretrain_masked(args.out, steps=args.steps, seed=args.seed, device=args.device)
     first, last = history[0], history[-1]
