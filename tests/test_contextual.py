@@ -10,7 +10,7 @@ import torch
 from sklearn import linear_model, model_selection
 
 from conftest import assert_exercise_both_ways
-from tlcourse import assets, contextual, corpora, probing
+from tlcourse import assets, contextual, corpora, probing, sentences
 from tlcourse.checks import contextual_vectors as check
 from tlcourse.checks import core
 
@@ -60,7 +60,7 @@ def test_pool_words_matches_output_hidden_states_word_by_word(encoder):
 def test_mean_pool_matches_each_sentence_run_alone(encoder):
     tokenizer, model = encoder
     states, encoding = contextual.hidden_states(tokenizer, model, SENTENCES)
-    pooled = contextual.mean_pool(states, encoding["attention_mask"])
+    pooled = sentences.mean_pool(states, encoding["attention_mask"])  # lesson 02's, over every layer at once
     for row, text in enumerate(SENTENCES):
         alone, _ = _alone(tokenizer, model, text)
         assert torch.allclose(pooled[:, row], alone.mean(dim=1), atol=1e-4)
@@ -176,7 +176,6 @@ def test_probe_layers_and_control(reviews):
 EXERCISES = [
     ("pool_words", check.pool_words),
     ("sense_similarities", check.sense_similarities),
-    ("mean_pool", check.mean_pool),
 ]
 
 
@@ -238,21 +237,7 @@ def test_sense_similarities_wrong_answers(wrong, hint):
     assert hint in result.message
 
 
-@pytest.mark.parametrize(
-    "wrong, hint",
-    [
-        (lambda states, mask: states.mean(dim=2), "padding"),
-        (lambda states, mask: (states * mask[None, :, :, None]).sum(dim=2) / mask.shape[1], "number of real tokens"),
-    ],
-    ids=["padding-averaged", "padded-length"],
-)
-def test_mean_pool_wrong_answers(wrong, hint):
-    result = check.mean_pool(wrong)
-    assert result.status == core.WRONG
-    assert hint in result.message
-
-
 def test_checks_never_raise_on_garbage():
-    for run_check in (check.pool_words, check.sense_similarities, check.mean_pool):
+    for run_check in (check.pool_words, check.sense_similarities):
         for answer in (None, 42, lambda *a: 1 / 0, lambda *a: "text"):
             assert run_check(answer).status in (core.NOT_DONE, core.WRONG)

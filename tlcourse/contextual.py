@@ -82,16 +82,6 @@ def pool_words(states: torch.Tensor, word_ids: Sequence[int | None]) -> torch.Te
     return weights @ states[..., real, :]
 
 
-def mean_pool(states: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Sentence vectors: mean over real tokens only. ``(L, n, T, D)``, ``(n, T)`` -> ``(L, n, D)``.
-
-    Padding positions (mask 0) carry vectors too; averaging them in would make a sentence's vector
-    depend on the longest sentence in its batch. Lesson 03's third exercise.
-    """
-    mask = attention_mask.to(states.dtype)[..., None]  # (n, T, 1), broadcast over layers
-    return (states * mask).sum(dim=-2) / mask.sum(dim=-2)
-
-
 def find_word(encoding, index: int, text: str, word: str) -> int:
     """The word id of ``word`` (case-insensitive) in sentence ``index`` (whose text is ``text``)."""
     for word_id in sorted({w for w in encoding.word_ids(index) if w is not None}):

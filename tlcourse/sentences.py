@@ -156,13 +156,14 @@ def doc2vec_vectors(model, texts: Sequence[str], *, epochs: int | None = None) -
 
 
 def mean_pool(last_hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Mean of each text's token vectors over real tokens only: ``(n, T, D)``, ``(n, T)`` -> ``(n, D)``.
+    """Mean of each text's token vectors over real tokens only: ``(..., n, T, D)``, ``(n, T)`` -> ``(..., n, D)``.
 
     Padding positions carry vectors too; averaging them in makes a text's vector depend on the
-    longest text in its batch. Lesson 02's first exercise.
+    longest text in its batch. Leading axes broadcast: lesson 03 pools every layer at once,
+    ``(L, n, T, D)`` -> ``(L, n, D)``. Lesson 02's second exercise.
     """
-    mask = attention_mask.to(last_hidden.dtype).unsqueeze(-1)  # (n, T, 1)
-    return (last_hidden * mask).sum(dim=1) / mask.sum(dim=1).clamp(min=1e-9)
+    mask = attention_mask.to(last_hidden.dtype).unsqueeze(-1)  # (n, T, 1), broadcast over leading axes
+    return (last_hidden * mask).sum(dim=-2) / mask.sum(dim=-2).clamp(min=1e-9)
 
 
 def encode(

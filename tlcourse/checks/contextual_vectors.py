@@ -93,26 +93,3 @@ def sense_similarities(answer) -> core.Result:
             raise core.Wrong("the same-sense mean differs: average the cosine over every pair of different occurrences with the same sense.")
 
     return core.run("Exercise 2 (same- and other-sense similarity)", answer, test, success="both means match a pair-by-pair loop, three senses included.")
-
-
-def mean_pool(answer) -> core.Result:
-    """Exercise 3: ``answer(states (L, n, T, D), attention_mask (n, T))`` -> ``(L, n, D)`` over real tokens."""
-
-    def test(function):
-        states = torch.randn(2, 3, 6, 4, generator=torch.Generator().manual_seed(3))
-        mask = torch.tensor([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0], [1, 1, 0, 0, 0, 0]])
-        expected = torch.stack([torch.stack([states[l, i, : int(mask[i].sum())].mean(dim=0) for i in range(3)]) for l in range(2)])
-        got = torch.as_tensor(function(states, mask))
-        if got.shape != expected.shape:
-            raise core.Wrong(f"expected shape {tuple(expected.shape)} (layers, sentences, width), got {tuple(got.shape)}: average over the token axis.")
-        if torch.allclose(got, states.mean(dim=2), atol=1e-5):
-            raise core.Wrong("you average over padding too: weight the tokens by the attention mask and divide by the number of real tokens.")
-        if torch.allclose(got, (states * mask[None, :, :, None]).sum(dim=2) / mask.shape[1], atol=1e-5):
-            raise core.Wrong("the padding is masked out but you divide by the padded length: divide by the number of real tokens (mask.sum).")
-        if not torch.allclose(got, expected, atol=1e-5):
-            raise core.Wrong("the values differ from the mean of each sentence's real-token vectors, per layer.")
-        short = function(states[:, 1:2, :3], mask[1:2, :3])
-        if not torch.allclose(torch.as_tensor(short), expected[:, 1:2], atol=1e-5):
-            raise core.Wrong("the same sentence without its padding gives a different vector: padding must not count.")
-
-    return core.run("Exercise 3 (sentence vectors over real tokens)", answer, test, success="padding does not change a sentence's vector.")
