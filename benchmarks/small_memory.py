@@ -60,11 +60,80 @@ def _synthetic_rotten_tomatoes(folder: Path) -> None:
         )
 
 
+def _random_distilbert(folder: Path) -> None:
+    """distilbert-base-uncased's architecture (the library's default DistilBERT config) with random weights,
+    and the bert-base-uncased WordPiece vocabulary it uses (the same one the packaged MiniLM ships)."""
+    import transformers
+
+    from tlcourse import packaged
+
+    files = packaged.locate()
+    transformers.DistilBertModel(transformers.DistilBertConfig()).save_pretrained(str(folder))
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
+        shutil.copyfile(files[name], folder / name)
+
+
+def _synthetic_sst2(folder: Path) -> None:
+    """67,349 / 872 / 1,821 sentences drawn from the bundled 200, in SST-2's hub layout and columns."""
+    import datasets
+
+    from tlcourse import corpora
+
+    texts, labels = corpora.read_polarity()
+    rng = random.Random(0)
+    (folder / "data").mkdir()
+    for split, size in (("train", 67349), ("validation", 872), ("test", 1821)):
+        rows = [rng.randrange(len(texts)) for _ in range(size)]
+        datasets.Dataset.from_dict(
+            {"idx": list(range(size)), "sentence": [texts[i] for i in rows], "label": [labels[i] for i in rows]}
+        ).to_parquet(str(folder / "data" / f"{split}-00000-of-00001.parquet"))
+
+
+def _random_vectors(rows: int, dimensions: int) -> Callable[[Path], None]:
+    """A gensim-downloader vector file of ``rows`` random vectors (word2vec text format, gzipped), with the
+    bundled corpus's words first so that the lesson's evaluations find some of their words."""
+
+    def write(path: Path) -> None:
+        import gzip
+
+        import numpy
+
+        from tlcourse import assets
+
+        words = list(assets.load("word2vec", "tiny").index_to_key)
+        words += [f"word{i}" for i in range(rows - len(words))]
+        vectors = numpy.random.default_rng(0).standard_normal((rows, dimensions)).astype(numpy.float32)
+        with gzip.open(path, "wt", encoding="utf-8", compresslevel=1) as handle:
+            handle.write(f"{rows} {dimensions}\n")
+            for word, vector in zip(words, vectors):
+                handle.write(word + " " + " ".join(f"{x:.4f}" for x in vector) + "\n")
+
+    return write
+
+
 #: Stand-ins by hub id; an asset without one is reported as not estimated.
 STAND_INS: dict[str, Callable[[Path], None]] = {
     "sentence-transformers/all-MiniLM-L6-v2": _random_minilm,
+    # the same BERT architecture and size (all-MiniLM-L6-v2 was trained from it), so the same stand-in
+    "nreimers/MiniLM-L6-H384-uncased": _random_minilm,
     "cornell-movie-review-data/rotten_tomatoes": _synthetic_rotten_tomatoes,
+    "distilbert/distilbert-base-uncased": _random_distilbert,
+    "stanfordnlp/sst2": _synthetic_sst2,
 }
+#: Stand-ins by gensim-downloader name: only the rows the lesson reads (its ``limit``) are written.
+DOWNLOADER_STAND_INS: dict[str, Callable[[Path], None]] = {
+    "glove-wiki-gigaword-100": _random_vectors(200_000, 100),
+}
+
+
+def lay_out_downloader(base: Path, name: str) -> None:
+    """Write the stand-in of a gensim-downloader set into ``base`` as ``GENSIM_DATA_DIR`` would hold it."""
+    import json
+
+    (base / name).mkdir(parents=True, exist_ok=True)
+    file_name = f"{name}.gz"
+    DOWNLOADER_STAND_INS[name](base / name / file_name)
+    (base / "information.json").write_text(json.dumps({"models": {name: {"file_name": file_name}}, "corpora": {}}))
 
 
 def lay_out(hub: Path, spec) -> None:
@@ -91,6 +160,12 @@ def main() -> int:
         hub_assets = [assets.variant(name, "small") for name in assets.LESSONS.get(path.stem, ())]
         hub_assets = [spec for spec in hub_assets if isinstance(spec, assets.Hub)]
         missing = [spec.repo_id for spec in hub_assets if spec.repo_id not in STAND_INS]
+        downloads = []
+        if "pretrained_vectors" in assets.LESSONS.get(path.stem, ()):
+            from tlcourse import word2vec
+
+            downloads.append(word2vec.PRETRAINED["small"].name)
+            missing += [name for name in downloads if name not in DOWNLOADER_STAND_INS]
         if missing:
             rows.append((path.name, None, f"not estimated: no stand-in for {', '.join(missing)}"))
             continue
@@ -98,8 +173,10 @@ def main() -> int:
         try:
             os.environ.update(
                 TLCOURSE_PROFILE="small", TLCOURSE_CACHE=str(scratch / "cache"), HF_HUB_OFFLINE="1",
-                HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1", CI="true",
+                HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1", CI="true", GENSIM_DATA_DIR=str(scratch / "gensim-data"),
             )
+            for name in downloads:  # the lesson's download step copies from gensim's data folder when it holds the set
+                lay_out_downloader(scratch / "gensim-data", name)
             for spec in hub_assets:
                 lay_out(scratch / "cache" / "hub", spec)
             seconds, megabytes, status = bench.run_notebook(path)

@@ -38,6 +38,19 @@ def measured_seconds(root: Path) -> dict[str, float]:
     return times
 
 
+def small_estimates(root: Path) -> dict[str, tuple[float, float]]:
+    """``(seconds, peak MB)`` of each lesson in ``small`` from ``benchmarks/small_memory.md`` (stand-in runs)."""
+    table = Path(root) / "benchmarks" / "small_memory.md"
+    estimates = {}
+    if table.exists():
+        for line in table.read_text(encoding="utf-8").splitlines():
+            cells = [c.strip() for c in line.split("|")[1:-1]]
+            seconds = re.search(r"(\d+) s on this CPU", cells[2]) if len(cells) >= 3 else None
+            if seconds and cells[1]:
+                estimates[Path(cells[0]).stem] = (float(seconds.group(1)), float(cells[1]))
+    return estimates
+
+
 def uses(lesson: str, profile: str) -> str:
     """What the lesson uses in ``profile``: hub ids, or the bundled assets' names."""
     assets._merge_declared()
@@ -50,9 +63,9 @@ def uses(lesson: str, profile: str) -> str:
 
 def table(root: Path) -> str:
     """The Markdown table of every lesson in ``solutions/``."""
-    times = measured_seconds(root)
+    times, small = measured_seconds(root), small_estimates(root)
     lines = [
-        "| # | lesson | `tiny` uses (time on 2 CPU cores) | `small` uses | open |",
+        "| # | lesson | `tiny` uses (time on 2 CPU cores) | `small` uses (estimated time and peak memory) | open |",
         "|---|---|---|---|---|",
     ]
     for path in sorted((Path(root) / "solutions").glob("*.ipynb")):
@@ -60,8 +73,9 @@ def table(root: Path) -> str:
         notebook = f"lessons/{path.name}"
         seconds = times.get(lesson)
         timing = f" ({seconds:.0f} s)" if seconds is not None else " (not yet measured)"
+        estimate = f" (~{small[lesson][0]:.0f} s, ~{small[lesson][1]:.0f} MB)" if lesson in small else " (not yet estimated)"
         lines.append(
-            f"| {number} | [{title(path)}]({notebook}) | {uses(lesson, 'tiny')}{timing} | {uses(lesson, 'small')} | "
+            f"| {number} | [{title(path)}]({notebook}) | {uses(lesson, 'tiny')}{timing} | {uses(lesson, 'small')}{estimate} | "
             f"{project.badges(notebook)} |"
         )
     return "\n".join(lines)
