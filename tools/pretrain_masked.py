@@ -2,8 +2,15 @@
 
 Lesson 04 loads its result as the ``wiki_bert`` asset. It was run once, on a CPU, as::
 
-    TLCOURSE_PROFILE=tiny python tools/pretrain_masked.py --out tlcourse/data/wiki_bert_mini
+    TLCOURSE_PROFILE=tiny python tools/pretrain_masked.py --out tlcourse/data/wiki_bert_mini --threads 1
 
+and the masking comparison shipped beside it (``masking_comparison.json``) as two processes, one share each,
+whose lists were joined (each run is seeded on its own, so this equals ``--compare 0.15 0.4``)::
+
+    TLCOURSE_PROFILE=tiny python tools/pretrain_masked.py --out OUT --compare 0.15 --steps 2000 --threads 1
+    TLCOURSE_PROFILE=tiny python tools/pretrain_masked.py --out OUT --compare 0.4 --steps 2000 --threads 1
+
+One thread: on a 2-core machine shared with other work, two threads ran many times slower.
 ``--steps`` shortens the run (the tests run a few steps and check that the loss falls).
 """
 
