@@ -30,6 +30,13 @@ TABLE = ROOT / "benchmarks" / "notebooks.md"
 TARGETS = {"00": (45, 1536), "01": (90, 1536), "02": (90, 1536), "03": (90, 1536), "04": (150, 1536), "05": (240, 1536)}
 
 
+def commit() -> str:
+    """The checked-out commit, marked when the lessons or the package have uncommitted changes."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    dirty = subprocess.run(["git", "status", "--porcelain", "--", "lessons", "solutions", "tlcourse"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    return f"{head or 'unknown'}{' (with uncommitted changes)' if dirty else ''}"
+
+
 def machine() -> str:
     """A one-line description of this machine."""
     cpu = platform.processor() or platform.machine()
@@ -144,12 +151,10 @@ def main() -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "lessons", "solutions", "tlcourse"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
     lines = [
         "# Notebook benchmark (tiny profile)",
         "",
-        f"- commit: {commit}{' (with uncommitted changes)' if dirty else ''}",
+        f"- commit: {commit()}",
         f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
         f"- machine: {machine()}",
         "- how: `.venv/bin/python benchmarks/notebooks.py` (assets prepared first; each notebook in a fresh kernel on the warm cache; peak = kernel resident memory)",

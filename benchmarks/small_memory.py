@@ -18,7 +18,6 @@ import datetime
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -32,6 +31,15 @@ TABLE = ROOT / "benchmarks" / "small_memory.md"
 CAP_MB = 2048
 
 
+def _copy_minilm_tokenizer(folder: Path) -> None:
+    """The packaged MiniLM's tokenizer files: the bert-base-uncased WordPiece vocabulary."""
+    from tlcourse import packaged
+
+    files = packaged.locate()
+    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
+        shutil.copyfile(files[name], folder / name)
+
+
 def _random_minilm(folder: Path) -> None:
     """all-MiniLM-L6-v2's architecture with random weights, plus its real tokenizer files."""
     import transformers
@@ -41,8 +49,7 @@ def _random_minilm(folder: Path) -> None:
     files = packaged.locate()
     config = transformers.AutoConfig.from_pretrained(str(files["config.json"].parent))
     transformers.AutoModel.from_config(config).save_pretrained(str(folder))
-    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
-        shutil.copyfile(files[name], folder / name)
+    _copy_minilm_tokenizer(folder)
 
 
 def _synthetic_rotten_tomatoes(folder: Path) -> None:
@@ -65,12 +72,8 @@ def _random_distilbert(folder: Path) -> None:
     and the bert-base-uncased WordPiece vocabulary it uses (the same one the packaged MiniLM ships)."""
     import transformers
 
-    from tlcourse import packaged
-
-    files = packaged.locate()
     transformers.DistilBertModel(transformers.DistilBertConfig()).save_pretrained(str(folder))
-    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
-        shutil.copyfile(files[name], folder / name)
+    _copy_minilm_tokenizer(folder)
 
 
 def _synthetic_sst2(folder: Path) -> None:
@@ -186,14 +189,13 @@ def main() -> int:
         rows.append((path.name, megabytes, f"{status}; {seconds:.0f} s on this CPU; {verdict}"))
         print(f"{path.name:<45} {megabytes:7.0f} MB  {status}  {verdict}", flush=True)
 
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
     lines = [
         "# Estimated peak memory in the `small` profile (Binder caps a session at 2 GB)",
         "",
         "ESTIMATES: hub models replaced by randomly initialised ones of the same architecture, hub data by synthetic",
         "rows of the same count; the lesson code runs unchanged. `.venv/bin/python benchmarks/small_memory.py`.",
         "",
-        f"- commit: {commit}; date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; machine: {bench.machine()}",
+        f"- commit: {bench.commit()}; date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; machine: {bench.machine()}",
         "",
         "| lesson | estimated peak MB | notes |",
         "|---|---:|---|",

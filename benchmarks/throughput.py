@@ -17,55 +17,22 @@ import argparse
 import dataclasses
 import datetime
 import os
-import platform
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import notebooks as bench  # noqa: E402  (commit and machine lines shared by the benchmark tables)
 TABLE = ROOT / "benchmarks" / "throughput.md"
 
 
-def commit() -> str:
-    """The checked-out commit, read from .git without running git ("unknown" outside a checkout)."""
-    git = ROOT / ".git"
-    try:
-        if git.is_file():  # a worktree: "gitdir: <path>"
-            git = Path(git.read_text().split(":", 1)[1].strip())
-        head = (git / "HEAD").read_text().strip()
-        if not head.startswith("ref:"):
-            return head[:7]
-        ref = head.split(None, 1)[1]
-        loose = git / ref
-        if loose.exists():
-            return loose.read_text().strip()[:7]
-        common = git / "commondir"
-        base = (git / common.read_text().strip()).resolve() if common.exists() else git
-        for line in (base / "packed-refs").read_text().splitlines():
-            if line.endswith(" " + ref):
-                return line[:7]
-        if (base / ref).exists():
-            return (base / ref).read_text().strip()[:7]
-    except (OSError, IndexError):
-        pass
-    return "unknown"
-
-
 def machine() -> str:
-    from tlcourse import env
-
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in open("/proc/cpuinfo", encoding="utf-8"):
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    """The benchmark runner's machine line, with the GPU and torch version that set these rates."""
     import torch
 
     gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ""
-    return f"{cpu}, {env.available_cpus()} cores available{gpu}, Python {platform.python_version()}, torch {torch.__version__}"
+    return f"{bench.machine()}{gpu}, torch {torch.__version__}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -120,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
         "Model FLOPs: 6 N + 12 L T d a real token (N non-embedding parameters, T the batch's padded length); "
         "the yardstick is a float32 2048x2048 matmul timed in the same run.",
         "",
-        f"- commit: {commit()}; date: {now}; machine: {machine()}; device: {environment.device}, {environment.threads} threads",
+        f"- commit: {bench.commit()}; date: {now}; machine: {machine()}; device: {environment.device}, {environment.threads} threads",
         f"- float32 2048x2048 matmul: {matmul / 1e9:.1f} GFLOP/s",
         "",
         "| run | padding | real tokens/s | model GFLOP/s | matmul GFLOP/s | fraction of matmul |",

@@ -241,8 +241,8 @@ def discriminative_lrs(base_lr: float, n_groups: int, *, factor: float = 2.6) ->
 
 def param_groups(model: Classifier, *, lr: float, factor: float = 1.0, weight_decay: float = 0.01) -> list[dict]:
     """AdamW parameter groups: one per layer group, with its discriminative rate; no decay on biases and norms."""
-    groups = []
-    for params, group_lr in zip(layer_groups(model), discriminative_lrs(lr, len(layer_groups(model)), factor=factor)):
+    groups, by_depth = [], layer_groups(model)
+    for params, group_lr in zip(by_depth, discriminative_lrs(lr, len(by_depth), factor=factor)):
         decay = [p for p in params if p.dim() >= 2]
         no_decay = [p for p in params if p.dim() < 2]
         groups.append({"params": decay, "lr": group_lr, "weight_decay": weight_decay})
@@ -335,17 +335,14 @@ def train(model: Classifier, tokenizer, texts: Sequence[str], labels: Sequence[i
     optimizer = torch.optim.AdamW(param_groups(model, lr=config.lr, factor=config.layer_factor, weight_decay=config.weight_decay))
     scheduler = schedule(optimizer, epochs * per_epoch, config.warmup)
     record = {"loss": [], "real_tokens": 0, "padded_tokens": 0, "seconds": 0.0, "flops": 0.0}
-    n_groups = len(layer_groups(model))
+    n_groups, flops_at = len(layer_groups(model)), _flop_counter(model)
     for epoch in range(epochs):
         if config.gradual_unfreezing:
             unfreeze_top(model, min(epoch + 1, n_groups))
         batches = []
         for batch in batches_for(lengths, config, seed=seed * 1000 + epoch):
             inputs = collate([ids[i] for i in batch], pad_id=tokenizer.pad_token_id, pad_to=config.pad_to)
-            real = int(inputs["attention_mask"].sum())
-            record["real_tokens"] += real
-            record["padded_tokens"] += inputs["attention_mask"].numel()
-            record["flops"] += real * flops_per_token(model, inputs["input_ids"].shape[1])
+            _tally(record, inputs, flops_at)
             batches.append({k: v.to(device) for k, v in inputs.items()} | {"labels": labels[batch].to(device)})
         started = time.perf_counter()
         record["loss"] += loop(model, batches, optimizer, scheduler, clip=config.clip, progress=progress)
@@ -427,13 +424,26 @@ def feature_curve(features: numpy.ndarray, dataset, *, sizes: Sequence[int | Non
 
 def flops_per_token(model: Classifier, sequence: int) -> float:
     """Training FLOPs a token: ``6 N + 12 L T d`` (N non-embedding parameters, L layers, T the sequence, d the width)."""
+    return _flop_counter(model)(sequence)
+
+
+def _flop_counter(model: Classifier):
+    """``sequence -> FLOPs a token`` for ``model``, its parameters counted once (a run asks at every batch)."""
     from tlcourse import lm
 
     config = model.encoder.config
     n = lm.parameter_counts(model)["non_embedding"]
     layers = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layers")
     width = getattr(config, "hidden_size", None) or getattr(config, "dim")
-    return 6 * n + 12 * layers * sequence * width
+    return lambda sequence: lm.training_flops(n, layers=layers, sequence=sequence, width=width)
+
+
+def _tally(record: dict, inputs: dict[str, torch.Tensor], flops_at) -> None:
+    """Add one batch's real and padded tokens, and the model FLOPs of its real tokens, to a run's ``record``."""
+    real = int(inputs["attention_mask"].sum())
+    record["real_tokens"] += real
+    record["padded_tokens"] += inputs["attention_mask"].numel()
+    record["flops"] += real * flops_at(inputs["input_ids"].shape[1])
 
 
 def matmul_flops_per_second(size: int = 2048, *, repeats: int = 5, device: str = "cpu") -> float:
@@ -505,7 +515,7 @@ def train_accelerate(model: Classifier, tokenizer, texts: Sequence[str], labels:
     scheduler = schedule(optimizer, math.ceil(len(every_epoch) / accelerator.num_processes), config.warmup)
     model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
     record = {"loss": [], "real_tokens": 0, "padded_tokens": 0, "seconds": 0.0, "flops": 0.0}
-    unwrapped = accelerator.unwrap_model(model)
+    flops_at = _flop_counter(accelerator.unwrap_model(model))
     for inputs in tqdm(loader, desc="fine-tune (accelerate)", disable=not (progress and accelerator.is_local_main_process), leave=False):
         started = time.perf_counter()
         loss = model(**inputs).loss
@@ -515,10 +525,7 @@ def train_accelerate(model: Classifier, tokenizer, texts: Sequence[str], labels:
         optimizer.step()
         scheduler.step()
         record["seconds"] += time.perf_counter() - started
-        real = int(inputs["attention_mask"].sum())
-        record["real_tokens"] += real
-        record["padded_tokens"] += inputs["attention_mask"].numel()
-        record["flops"] += real * flops_per_token(unwrapped, inputs["input_ids"].shape[1])
+        _tally(record, inputs, flops_at)
         record["loss"].append(loss.item())
     model.eval()
     record |= {"processes": accelerator.num_processes, "rank": accelerator.process_index}

@@ -122,9 +122,14 @@ def parameter_counts(model) -> dict[str, int]:
     return {"total": total, "non_embedding": total - embedding}
 
 
-def flops_per_token(model, config: ModelConfig) -> float:
+def training_flops(non_embedding: int, *, layers: int, sequence: int, width: int) -> float:
     """Training compute a token: ``6 N + 12 L T d`` (Kaplan et al. 2020; N non-embedding parameters)."""
-    return 6 * parameter_counts(model)["non_embedding"] + 12 * config.layers * config.context * config.width
+    return 6 * non_embedding + 12 * layers * sequence * width
+
+
+def flops_per_token(model, config: ModelConfig) -> float:
+    """:func:`training_flops` of ``model`` at its configured context."""
+    return training_flops(parameter_counts(model)["non_embedding"], layers=config.layers, sequence=config.context, width=config.width)
 
 
 def activation_bytes(model, batch: dict[str, torch.Tensor]) -> int:
@@ -246,12 +251,19 @@ def train(model, blocks: torch.Tensor, config: TrainConfig, *, valid: torch.Tens
             row = {"step": step, "tokens": tokens, "seconds": seconds, "train_loss": sum(running) / len(running)}
             if flops is not None:
                 row["flops"] = flops * tokens
-            if valid is not None:
+            if valid is not None and model.config.model_type == "bert":
+                # one pass scores every chosen position by kind; the [MASK] ones are where context must be read
+                kinds = masked_scores_by_kind(model, valid.to("cpu"), mask_id=mask_id, special_ids=special_ids, seed=seed)
+                scored = [kind for kind in kinds.values() if kind["count"]]
+                count = sum(kind["count"] for kind in scored)
+                row |= {
+                    "valid_loss": sum(kind["loss"] * kind["count"] for kind in scored) / count,  # = evaluate()'s
+                    "valid_accuracy": sum(kind["accuracy"] * kind["count"] for kind in scored) / count,
+                    "valid_mask_loss": kinds["mask"]["loss"], "valid_mask_accuracy": kinds["mask"]["accuracy"],
+                }
+            elif valid is not None:
                 scores = evaluate(model, valid, **evaluation)
                 row |= {"valid_loss": scores["loss"], "valid_accuracy": scores["accuracy"]}
-                if model.config.model_type == "bert":  # the positions that showed [MASK]: where context must be read
-                    at_mask = masked_scores_by_kind(model, valid.to("cpu"), mask_id=mask_id, special_ids=special_ids, seed=seed)["mask"]
-                    row |= {"valid_mask_loss": at_mask["loss"], "valid_mask_accuracy": at_mask["accuracy"]}
             history.append(row)
             running = []
     model.eval()

@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 import numpy
 import torch
 
-from tlcourse import assets, corpora, newsgroups
+from tlcourse import assets, newsgroups
 
 #: Minimal pairs for "pretraining vs target task": (anchor, same topic / other polarity, other topic / same polarity).
 MINIMAL_PAIRS = (
