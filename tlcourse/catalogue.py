@@ -38,16 +38,21 @@ def measured_seconds(root: Path) -> dict[str, float]:
     return times
 
 
-def small_estimates(root: Path) -> dict[str, tuple[float, float]]:
-    """``(seconds, peak MB)`` of each lesson in ``small`` from ``benchmarks/small_memory.md`` (stand-in runs)."""
+def small_estimates(root: Path) -> dict[str, str]:
+    """Each estimated lesson's ``small`` label from ``benchmarks/small_memory.md`` (stand-in runs): time and peak,
+    or that it went over Binder's cap."""
     table = Path(root) / "benchmarks" / "small_memory.md"
     estimates = {}
     if table.exists():
         for line in table.read_text(encoding="utf-8").splitlines():
             cells = [c.strip() for c in line.split("|")[1:-1]]
-            seconds = re.search(r"(\d+) s on this CPU", cells[2]) if len(cells) >= 3 else None
-            if seconds and cells[1]:
-                estimates[Path(cells[0]).stem] = (float(seconds.group(1)), float(cells[1]))
+            if len(cells) < 3 or not cells[0].endswith(".ipynb"):
+                continue
+            seconds = re.search(r"(\d+) s on this CPU", cells[2])
+            if "OVER THE CAP" in cells[2]:
+                estimates[Path(cells[0]).stem] = " (over Binder's 2 GB by estimate: `benchmarks/small_memory.md`)"
+            elif seconds and cells[1]:
+                estimates[Path(cells[0]).stem] = f" (~{float(seconds.group(1)):.0f} s, ~{float(cells[1]):.0f} MB)"
     return estimates
 
 
@@ -73,7 +78,7 @@ def table(root: Path) -> str:
         notebook = f"lessons/{path.name}"
         seconds = times.get(lesson)
         timing = f" ({seconds:.0f} s)" if seconds is not None else " (not yet measured)"
-        estimate = f" (~{small[lesson][0]:.0f} s, ~{small[lesson][1]:.0f} MB)" if lesson in small else " (not yet estimated)"
+        estimate = small.get(lesson, " (not yet estimated)")
         lines.append(
             f"| {number} | [{title(path)}]({notebook}) | {uses(lesson, 'tiny')}{timing} | {uses(lesson, 'small')}{estimate} | "
             f"{project.badges(notebook)} |"
