@@ -84,8 +84,11 @@ class PeakMemory:
         self._thread.join()
 
 
-def run_notebook(path: Path) -> tuple[float, float, str]:
-    """Execute one notebook in a fresh kernel: ``(wall seconds, peak MB, "ok" or the error)``."""
+def run_notebook(path: Path, *, cell_peaks: list | None = None) -> tuple[float, float, str]:
+    """Execute one notebook in a fresh kernel: ``(wall seconds, peak MB, "ok" or the error)``.
+
+    With ``cell_peaks``, append ``(cell index, peak MB so far)`` after each cell, to find where it peaks.
+    """
     import nbclient
     import nbformat
 
@@ -98,6 +101,8 @@ def run_notebook(path: Path) -> tuple[float, float, str]:
             try:
                 for index, cell in enumerate(notebook.cells):
                     client.execute_cell(cell, index)
+                    if cell_peaks is not None:
+                        cell_peaks.append((index, memory.peak / 2**20))
                 status = "ok"
             except nbclient.exceptions.CellExecutionError as error:
                 status = f"error: {str(error).strip().splitlines()[-1][:80]}"

@@ -151,6 +151,45 @@ def lay_out(hub: Path, spec) -> None:
     STAND_INS[spec.repo_id](snapshot)
 
 
+def binder_environment(start: Path = ROOT / "binder" / "start") -> dict[str, str]:
+    """The defaults ``binder/start`` exports (``export NAME="${NAME:-value}"``), so the estimate runs as Binder does."""
+    import re
+
+    found = {}
+    for line in start.read_text(encoding="utf-8").splitlines():
+        match = re.match(r'export (\w+)="\$\{\1:-([^}]*)\}"', line.strip())
+        if match:
+            found[match.group(1)] = match.group(2)
+    return found
+
+
+def _previous_rows() -> dict[str, tuple[str, str]]:
+    """Rows of the committed table, by notebook name: ``(peak MB or "", notes)``."""
+    rows = {}
+    if TABLE.exists():
+        for line in TABLE.read_text(encoding="utf-8").splitlines():
+            cells = [c.strip() for c in line.split("|")[1:-1]]
+            if len(cells) == 3 and cells[0].endswith(".ipynb"):
+                rows[cells[0]] = (cells[1], cells[2])
+    return rows
+
+
+def _largest_steps(cell_peaks: list, notebook: Path, count: int = 2) -> str:
+    """The cells that raised the peak most, as ``cell N (+M MB: first words)``."""
+    import nbformat
+
+    cells = nbformat.read(notebook, as_version=4).cells
+    rises, before = [], 0.0
+    for index, peak in cell_peaks:
+        rises.append((peak - before, index))
+        before = peak
+    out = []
+    for rise, index in sorted(rises, reverse=True)[:count]:
+        words = " ".join(cells[index].source.split()[:4]).replace("|", "/")
+        out.append(f"cell {index} +{rise:.0f} MB ({words} ...)")
+    return ", ".join(out)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="")
@@ -158,7 +197,8 @@ def main() -> int:
     from tlcourse import assets
 
     assets._merge_declared()
-    rows = []
+    rows, stamp = [], f"commit {bench.commit()}, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
+    binder = binder_environment()
     for path in sorted((ROOT / "lessons").glob(f"{args.only}*.ipynb")):
         hub_assets = [assets.variant(name, "small") for name in assets.LESSONS.get(path.stem, ())]
         hub_assets = [spec for spec in hub_assets if isinstance(spec, assets.Hub)]
@@ -174,6 +214,7 @@ def main() -> int:
             continue
         scratch = Path(tempfile.mkdtemp(prefix="tlcourse-small-"))
         try:
+            os.environ.update(binder)
             os.environ.update(
                 TLCOURSE_PROFILE="small", TLCOURSE_CACHE=str(scratch / "cache"), HF_HUB_OFFLINE="1",
                 HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1", CI="true", GENSIM_DATA_DIR=str(scratch / "gensim-data"),
@@ -182,26 +223,32 @@ def main() -> int:
                 lay_out_downloader(scratch / "gensim-data", name)
             for spec in hub_assets:
                 lay_out(scratch / "cache" / "hub", spec)
-            seconds, megabytes, status = bench.run_notebook(path)
+            cell_peaks: list = []
+            seconds, megabytes, status = bench.run_notebook(path, cell_peaks=cell_peaks)
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         verdict = "under the cap" if megabytes < CAP_MB else f"OVER the {CAP_MB} MB cap"
-        rows.append((path.name, megabytes, f"{status}; {seconds:.0f} s on this CPU; {verdict}"))
+        rows.append((path.name, megabytes, f"{status}; {seconds:.0f} s on this CPU; {verdict}; "
+                     f"largest rises: {_largest_steps(cell_peaks, path)}; {stamp}"))
         print(f"{path.name:<45} {megabytes:7.0f} MB  {status}  {verdict}", flush=True)
 
+    table = _previous_rows()  # lessons not run this time keep their committed rows
+    for name, megabytes, note in rows:
+        table[name] = ("" if megabytes is None else f"{megabytes:.0f}", note)
     lines = [
         "# Estimated peak memory in the `small` profile (Binder caps a session at 2 GB)",
         "",
         "ESTIMATES: hub models replaced by randomly initialised ones of the same architecture, hub data by synthetic",
-        "rows of the same count; the lesson code runs unchanged. `.venv/bin/python benchmarks/small_memory.py`.",
+        "rows of the same count; the lesson code runs unchanged, with the environment `binder/start` sets.",
+        "`.venv/bin/python benchmarks/small_memory.py [--only NN]` reruns some lessons and keeps the other rows.",
         "",
-        f"- commit: {bench.commit()}; date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC; machine: {bench.machine()}",
+        f"- machine: {bench.machine()}; each row ends with the commit and the time it was measured at",
         "",
         "| lesson | estimated peak MB | notes |",
         "|---|---:|---|",
     ]
-    for name, megabytes, note in rows:
-        lines.append(f"| {name} | {'' if megabytes is None else f'{megabytes:.0f}'} | {note} |")
+    for name, (megabytes, note) in sorted(table.items()):
+        lines.append(f"| {name} | {megabytes} | {note} |")
     TABLE.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {TABLE.relative_to(ROOT)}")
     return 0

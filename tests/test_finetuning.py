@@ -175,6 +175,27 @@ def test_gradual_unfreezing_leaves_lower_layers_untouched_at_first(tiny_bert, to
     assert all(p.requires_grad for p in model.parameters())  # and thawed again afterwards
 
 
+def test_frozen_embeddings_get_no_gradient_and_stay_put_in_both_loops(tiny_bert, tokenizer, texts_labels):
+    import accelerate
+
+    texts, labels = texts_labels
+    config = finetuning.FineTuneConfig(epochs=1, lr=1e-3, freeze_embeddings=True)
+    for run in ("plain", "accelerate"):
+        model = finetuning.build_classifier(tiny_bert, pretrained=True, seed=0)
+        groups = finetuning.layer_groups(model)
+        before = [[p.detach().clone() for p in group] for group in (groups[-1], groups[1])]
+        if run == "plain":
+            finetuning.train(model, tokenizer, texts, labels, config, seed=0, progress=False)
+        else:
+            finetuning.train_accelerate(model, tokenizer, texts, labels, config, seed=0,
+                                        accelerator=accelerate.Accelerator(cpu=True), progress=False)
+        embeddings, top_layer = before
+        assert all(torch.equal(a, b) and b.grad is None for a, b in zip(embeddings, groups[-1])), run
+        assert not all(torch.equal(a, b) for a, b in zip(top_layer, groups[1])), run  # the layers above did train
+        assert all(p.requires_grad for p in model.parameters()), run  # thawed again afterwards
+    assert finetuning.trainable_groups(model, config) == len(groups) - 1
+
+
 def test_accelerate_path_matches_the_plain_loop(tiny_bert, tokenizer, texts_labels):
     import accelerate
 
@@ -202,7 +223,7 @@ def test_sst2_loader_on_a_hub_layout_folder(tmp_path):
     assert len(loaded) == 120 and loaded.column_names == ["text", "label", "folds"]
     assert loaded.features["label"].names == list(corpora.LABEL_NAMES)
     assert set(loaded["text"]) <= set(texts)
-    assert finetuning._load_sentiment(tmp_path, "small").num_rows == len(texts)  # fewer than small's 2,000
+    assert finetuning._load_sentiment(tmp_path, "small").num_rows == len(texts)  # fewer than small's 1,000
 
 
 def test_model_asset_reads_a_hub_layout_folder(tiny_bert):

@@ -39,7 +39,7 @@ _HUB_MODEL_FILES = ("*.json", "*.txt", "model.safetensors", "README.md")
 #: SST-2 as the hub stores it: data/{train,validation,test}-00000-of-00001.parquet, columns idx, sentence, label.
 _SST2_FILES = ("data/*.parquet", "README.md")
 #: How many SST-2 training sentences each profile fine-tunes on, with the fixed 10x5 folds.
-SST2_SIZES = {"small": 2000, "full": 8000}
+SST2_SIZES = {"small": 1000, "full": 8000}
 
 
 def _points_to(name: str):
@@ -93,13 +93,14 @@ ASSETS = (
         "sentences labelled negative/positive with fixed 10x5 folds: the 200 bundled ones (tiny) or SST-2 (small/full)",
         {
             "tiny": assets.Built(_points_to("movie_reviews"), "1", "the 200 bundled movie-review sentences (the 'movie_reviews' asset)", "none stated"),
-            "small": assets.Hub("stanfordnlp/sst2", "dataset", None, "SST-2 (Socher et al. 2013), 2,000 training sentences", "see its dataset card", _SST2_FILES),
+            "small": assets.Hub("stanfordnlp/sst2", "dataset", None, "SST-2 (Socher et al. 2013), 1,000 training sentences", "see its dataset card", _SST2_FILES),
             "full": assets.Hub("stanfordnlp/sst2", "dataset", None, "SST-2 (Socher et al. 2013), 8,000 training sentences", "see its dataset card", _SST2_FILES),
         },
         _load_sentiment,
     ),
 )
-LESSONS = {"05_fine_tuning_bert": ("encoder", "movie_reviews", "classifier_base", "sentiment")}
+#: In tiny both point at bundled assets (``encoder``, ``movie_reviews``), built on first use; nothing else is needed.
+LESSONS = {"05_fine_tuning_bert": ("classifier_base", "sentiment")}
 
 
 # --- the model ----------------------------------------------------------------------------------------
@@ -276,6 +277,12 @@ class FineTuneConfig:
     bucket: bool = True  # length-bucketed batches; False: shuffled batches
     pad_to: int | None = None  # pad every batch to this length (to measure what padding costs)
     min_steps: int = 0  # train at least this many steps (a handful of sentences gives few steps an epoch)
+    freeze_embeddings: bool = False  # keep the bottom group fixed: no gradients or AdamW state for it (Binder's 2 GB)
+
+
+def trainable_groups(model: Classifier, config: FineTuneConfig) -> int:
+    """How many layer groups, from the top, ``config`` trains: all, or all but the embeddings."""
+    return len(layer_groups(model)) - int(config.freeze_embeddings)
 
 
 def schedule(optimizer, total_steps: int, warmup: float):
@@ -335,10 +342,11 @@ def train(model: Classifier, tokenizer, texts: Sequence[str], labels: Sequence[i
     optimizer = torch.optim.AdamW(param_groups(model, lr=config.lr, factor=config.layer_factor, weight_decay=config.weight_decay))
     scheduler = schedule(optimizer, epochs * per_epoch, config.warmup)
     record = {"loss": [], "real_tokens": 0, "padded_tokens": 0, "seconds": 0.0, "flops": 0.0}
-    n_groups, flops_at = len(layer_groups(model)), _flop_counter(model)
+    n_groups, top, flops_at = len(layer_groups(model)), trainable_groups(model, config), _flop_counter(model)
+    unfreeze_top(model, top)
     for epoch in range(epochs):
         if config.gradual_unfreezing:
-            unfreeze_top(model, min(epoch + 1, n_groups))
+            unfreeze_top(model, min(epoch + 1, top))
         batches = []
         for batch in batches_for(lengths, config, seed=seed * 1000 + epoch):
             inputs = collate([ids[i] for i in batch], pad_id=tokenizer.pad_token_id, pad_to=config.pad_to)
@@ -510,6 +518,7 @@ def train_accelerate(model: Classifier, tokenizer, texts: Sequence[str], labels:
     # batch_size=1 over ready-made batches: accelerate hands whole batches round-robin to the processes
     loader = torch.utils.data.DataLoader(_Batches(every_epoch), batch_size=1, shuffle=False, collate_fn=_first)
     model.train()
+    unfreeze_top(model, trainable_groups(model, config))
     optimizer = torch.optim.AdamW(param_groups(model, lr=config.lr, factor=config.layer_factor, weight_decay=config.weight_decay))
     # each process steps once per batch it sees: its share of all steps
     scheduler = schedule(optimizer, math.ceil(len(every_epoch) / accelerator.num_processes), config.warmup)
@@ -528,6 +537,7 @@ def train_accelerate(model: Classifier, tokenizer, texts: Sequence[str], labels:
         _tally(record, inputs, flops_at)
         record["loss"].append(loss.item())
     model.eval()
+    unfreeze_top(accelerator.unwrap_model(model), len(layer_groups(accelerator.unwrap_model(model))))
     record |= {"processes": accelerator.num_processes, "rank": accelerator.process_index}
     if len(test_texts):
         test_ids = tokenize(tokenizer, test_texts, max_length=config.max_length)
