@@ -31,11 +31,8 @@ if not (folder / "config.json").exists():
 texts, labels = corpora.read_polarity()
 tokenizer = transformers.AutoTokenizer.from_pretrained(str(folder))
 model = finetuning.build_classifier(folder, pretrained=True, seed=0)
-if {freeze_embeddings!r}:
-    for parameter in model.encoder.embeddings.parameters():
-        parameter.requires_grad_(False)
-finetuning.train(model, tokenizer, list(texts[:160]), list(labels[:160]), finetuning.FineTuneConfig(epochs=1), seed=0,
-                 device="cpu", progress=False)
+config = finetuning.FineTuneConfig(epochs=1, freeze_embeddings={freeze_embeddings!r})
+finetuning.train(model, tokenizer, list(texts[:160]), list(labels[:160]), config, seed=0, device="cpu", progress=False)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
 

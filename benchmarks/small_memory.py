@@ -76,6 +76,15 @@ def _random_distilbert(folder: Path) -> None:
     _copy_minilm_tokenizer(folder)
 
 
+def _random_bert_base(folder: Path) -> None:
+    """bert-base-uncased's architecture (the library's default BERT config) with random weights and its vocabulary
+    (the `full` profile's classifier base; used by stand_in_run.py)."""
+    import transformers
+
+    transformers.BertModel(transformers.BertConfig()).save_pretrained(str(folder))
+    _copy_minilm_tokenizer(folder)
+
+
 def _synthetic_sst2(folder: Path) -> None:
     """67,349 / 872 / 1,821 sentences drawn from the bundled 200, in SST-2's hub layout and columns."""
     import datasets
@@ -92,7 +101,7 @@ def _synthetic_sst2(folder: Path) -> None:
         ).to_parquet(str(folder / "data" / f"{split}-00000-of-00001.parquet"))
 
 
-def _random_vectors(rows: int, dimensions: int) -> Callable[[Path], None]:
+def _random_vectors(rows: int, dimensions: int, binary: bool = False) -> Callable[[Path], None]:
     """A gensim-downloader vector file of ``rows`` random vectors (word2vec text format, gzipped), with the
     bundled corpus's words first so that the lesson's evaluations find some of their words."""
 
@@ -106,6 +115,13 @@ def _random_vectors(rows: int, dimensions: int) -> Callable[[Path], None]:
         words = list(assets.load("word2vec", "tiny").index_to_key)
         words += [f"word{i}" for i in range(rows - len(words))]
         vectors = numpy.random.default_rng(0).standard_normal((rows, dimensions)).astype(numpy.float32)
+        if binary:  # word2vec's C binary format, as GoogleNews-vectors-negative300.bin.gz is
+            from gensim.models import KeyedVectors
+
+            table = KeyedVectors(dimensions, count=rows)
+            table.add_vectors(words, vectors)
+            table.save_word2vec_format(str(path), binary=True)
+            return
         with gzip.open(path, "wt", encoding="utf-8", compresslevel=1) as handle:
             handle.write(f"{rows} {dimensions}\n")
             for word, vector in zip(words, vectors):
@@ -122,10 +138,13 @@ STAND_INS: dict[str, Callable[[Path], None]] = {
     "cornell-movie-review-data/rotten_tomatoes": _synthetic_rotten_tomatoes,
     "distilbert/distilbert-base-uncased": _random_distilbert,
     "stanfordnlp/sst2": _synthetic_sst2,
+    "google-bert/bert-base-uncased": _random_bert_base,
 }
 #: Stand-ins by gensim-downloader name: only the rows the lesson reads (its ``limit``) are written.
 DOWNLOADER_STAND_INS: dict[str, Callable[[Path], None]] = {
     "glove-wiki-gigaword-100": _random_vectors(200_000, 100),
+    # the `full` profile (stand_in_run.py): the 500,000 rows the lesson reads of the 3,000,000
+    "word2vec-google-news-300": _random_vectors(500_000, 300, binary=True),
 }
 
 

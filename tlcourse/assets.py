@@ -266,6 +266,14 @@ def require_lesson(lesson: str, *, profile: str | None = None) -> None:
         )
 
 
+def hub_offline() -> bool:
+    """Whether the hub is switched off for this process (``HF_HUB_OFFLINE``, as ``env.setup`` sets it in ``tiny``)."""
+    import huggingface_hub.constants
+
+    flag = os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in {"1", "ON", "YES", "TRUE"}
+    return flag or bool(huggingface_hub.constants.HF_HUB_OFFLINE)
+
+
 def _hub_snapshot(name: str, spec: Hub, profile: str, *, local_only: bool = False) -> Path:
     import huggingface_hub
     from huggingface_hub import errors
@@ -277,7 +285,9 @@ def _hub_snapshot(name: str, spec: Hub, profile: str, *, local_only: bool = Fals
             revision=spec.revision,
             cache_dir=str(hub_cache()),
             allow_patterns=list(spec.allow_patterns) if spec.allow_patterns else None,
-            local_files_only=local_only,
+            # Said outright when the hub is off: huggingface_hub 1.x otherwise lists a pinned revision's files
+            # online even with HF_HUB_OFFLINE=1, and fails on a cache it did not write itself.
+            local_files_only=local_only or hub_offline(),
         )
     except (errors.LocalEntryNotFoundError, errors.OfflineModeIsEnabled, FileNotFoundError) as error:
         raise AssetMissing(

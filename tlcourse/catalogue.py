@@ -15,6 +15,7 @@ from tlcourse import assets, project
 
 BEGIN = "<!-- lessons:begin (written by `python -m tlcourse build-lessons`; do not edit by hand) -->"
 END = "<!-- lessons:end -->"
+BINDER_MB = 2048  # Binder stops a session above 2 GB
 
 
 def title(notebook_path: Path) -> str:
@@ -49,7 +50,8 @@ def small_estimates(root: Path) -> dict[str, str]:
             if len(cells) < 3 or not cells[0].endswith(".ipynb"):
                 continue
             seconds = re.search(r"(\d+) s on this CPU", cells[2])
-            if "OVER THE CAP" in cells[2]:
+            over = "OVER" in cells[2] or (cells[1] and float(cells[1]) >= BINDER_MB)
+            if over:
                 estimates[Path(cells[0]).stem] = " (over Binder's 2 GB by estimate: `benchmarks/small_memory.md`)"
             elif seconds and cells[1]:
                 estimates[Path(cells[0]).stem] = f" (~{float(seconds.group(1)):.0f} s, ~{float(cells[1]):.0f} MB)"

@@ -31,7 +31,7 @@ import numpy
 import torch
 import torch.nn.functional as F
 
-from tlcourse import assets, corpora
+from tlcourse import assets, corpora, env
 
 # --- assets: the model and the sentiment set of each profile ----------------------------------------
 
@@ -357,6 +357,8 @@ def train(model: Classifier, tokenizer, texts: Sequence[str], labels: Sequence[i
         record["seconds"] += time.perf_counter() - started
     unfreeze_top(model, n_groups)
     model.eval()
+    del optimizer, scheduler, batches
+    env.release_memory()  # the optimizer's state is freed: give it back before the next run (Binder's 2 GB)
     return record
 
 
@@ -397,6 +399,8 @@ def run_splits(folder, tokenizer, dataset, splits, config: FineTuneConfig, *, pr
         train(model, tokenizer, list(texts[train_idx]), labels[train_idx], config, seed=seed + repeat, device=device, loop=loop, progress=False)
         predictions = predict(model, tokenizer, list(texts[test_idx]), max_length=config.max_length, device=device)
         scores[repeat, fold] = float(numpy.mean(predictions == labels[test_idx]))
+        del model  # before the next split builds its own: never two models at once
+        env.release_memory()
     return numpy.array([scores[s] for s in splits])
 
 
@@ -538,6 +542,9 @@ def train_accelerate(model: Classifier, tokenizer, texts: Sequence[str], labels:
         record["loss"].append(loss.item())
     model.eval()
     unfreeze_top(accelerator.unwrap_model(model), len(layer_groups(accelerator.unwrap_model(model))))
+    accelerator.free_memory(optimizer, scheduler)
+    del optimizer, scheduler
+    env.release_memory()
     record |= {"processes": accelerator.num_processes, "rank": accelerator.process_index}
     if len(test_texts):
         test_ids = tokenize(tokenizer, test_texts, max_length=config.max_length)
