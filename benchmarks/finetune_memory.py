@@ -1,6 +1,6 @@
 """Peak memory of fine-tuning the `small` profile's classifier base alone (Binder caps a session at 2 GB).
 
-    .venv/bin/python benchmarks/finetune_memory.py            # prints a table; writes nothing
+    .venv/bin/python benchmarks/finetune_memory.py            # prints the table and writes benchmarks/finetune_memory.md
 
 Lesson 05's `small` estimate (benchmarks/small_memory.py) ran over the cap; this isolates the cause. Each row
 is a fresh process that builds DistilBERT-base's architecture with random weights (the stand-in of
@@ -44,10 +44,22 @@ def main() -> int:
             code = _RUN.format(benchmarks=str(ROOT / "benchmarks"), folder=str(Path(scratch) / "distilbert"), freeze_embeddings=freeze)
             out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
             rows.append(("embeddings frozen" if freeze else "every weight trained", int(out.stdout.split()[-1])))
-    print("| DistilBERT-base stand-in, fine-tuned (batch 16, AdamW) | peak resident MB |")
-    print("|---|---:|")
-    for name, megabytes in rows:
-        print(f"| {name} | {megabytes} |")
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import notebooks as bench
+
+    lines = [
+        "# Peak memory of fine-tuning DistilBERT alone (an ESTIMATE: random weights, real sizes and code)",
+        "",
+        "`.venv/bin/python benchmarks/finetune_memory.py`: a fresh process per row, 160 bundled sentences, one epoch.",
+        "",
+        f"- commit: {bench.commit()}; machine: {bench.machine()}",
+        "",
+        "| DistilBERT-base stand-in, fine-tuned (batch 16, AdamW) | peak resident MB |",
+        "|---|---:|",
+        *[f"| {name} | {megabytes} |" for name, megabytes in rows],
+    ]
+    print("\n".join(lines))
+    (ROOT / "benchmarks" / "finetune_memory.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return 0
 
 

@@ -114,7 +114,6 @@ def release_memory() -> None:
     run fits. ``malloc_trim`` gives it back; elsewhere this only collects garbage.
     """
     import ctypes
-    import ctypes.util
     import gc
 
     import torch
@@ -123,8 +122,8 @@ def release_memory() -> None:
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
     if sys.platform.startswith("linux"):
-        try:
-            ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim(0)
+        try:  # glibc by its soname: ctypes.util.find_library would fork the whole process to run ldconfig
+            ctypes.CDLL("libc.so.6").malloc_trim(0)
         except (OSError, AttributeError):  # not glibc (musl has no malloc_trim)
             pass
 
