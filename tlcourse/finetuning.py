@@ -337,6 +337,7 @@ def train(model: Classifier, tokenizer, texts: Sequence[str], labels: Sequence[i
     lengths = [len(row) for row in ids]
     labels = torch.as_tensor(numpy.asarray(labels), dtype=torch.long)
     epochs, per_epoch = steps_per_epoch(len(ids), config)
+    env.release_memory()  # what earlier cells freed goes back to the system before the optimizer's state is made
     torch.manual_seed(seed)
     model.to(device).train()
     optimizer = torch.optim.AdamW(param_groups(model, lr=config.lr, factor=config.layer_factor, weight_decay=config.weight_decay))
@@ -522,6 +523,7 @@ def train_accelerate(model: Classifier, tokenizer, texts: Sequence[str], labels:
     # batch_size=1 over ready-made batches: accelerate hands whole batches round-robin to the processes
     loader = torch.utils.data.DataLoader(_Batches(every_epoch), batch_size=1, shuffle=False, collate_fn=_first)
     model.train()
+    env.release_memory()
     unfreeze_top(model, trainable_groups(model, config))
     optimizer = torch.optim.AdamW(param_groups(model, lr=config.lr, factor=config.layer_factor, weight_decay=config.weight_decay))
     # each process steps once per batch it sees: its share of all steps
