@@ -72,8 +72,9 @@ def table(root: Path) -> str:
     """The Markdown table of every lesson in ``solutions/``."""
     times, small = measured_seconds(root), small_estimates(root)
     lines = [
-        "| # | lesson | `tiny` uses (time on 2 CPU cores) | `small` uses (estimated time and peak memory) | open |",
-        "|---|---|---|---|---|",
+        "| # | lesson | `tiny` uses (time on 2 CPU cores) | `small` uses (estimated time and peak memory) "
+        "| `full` uses (Colab with a GPU; not yet timed on one) | open |",
+        "|---|---|---|---|---|---|",
     ]
     for path in sorted((Path(root) / "solutions").glob("*.ipynb")):
         lesson, number = path.stem, path.stem[:2]
@@ -83,7 +84,7 @@ def table(root: Path) -> str:
         estimate = small.get(lesson, " (not yet estimated)")
         lines.append(
             f"| {number} | [{title(path)}]({notebook}) | {uses(lesson, 'tiny')}{timing} | {uses(lesson, 'small')}{estimate} | "
-            f"{project.badges(notebook)} |"
+            f"{uses(lesson, 'full')} | {project.badges(notebook)} |"
         )
     return "\n".join(lines)
 
