@@ -337,7 +337,7 @@ def train(model: Classifier, tokenizer, texts: Sequence[str], labels: Sequence[i
     lengths = [len(row) for row in ids]
     labels = torch.as_tensor(numpy.asarray(labels), dtype=torch.long)
     epochs, per_epoch = steps_per_epoch(len(ids), config)
-    env.release_memory()  # what earlier cells freed goes back to the system before the optimizer's state is made
+    env.release_memory(collect=False)  # what earlier cells freed goes back to the system before the optimizer's state is made
     torch.manual_seed(seed)
     model.to(device).train()
     optimizer = torch.optim.AdamW(param_groups(model, lr=config.lr, factor=config.layer_factor, weight_decay=config.weight_decay))
@@ -359,7 +359,7 @@ def train(model: Classifier, tokenizer, texts: Sequence[str], labels: Sequence[i
     unfreeze_top(model, n_groups)
     model.eval()
     del optimizer, scheduler, batches
-    env.release_memory()  # the optimizer's state is freed: give it back before the next run (Binder's 2 GB)
+    env.release_memory(collect=False)  # the optimizer's state is freed: give it back before the next run (Binder's 2 GB)
     return record
 
 
@@ -401,7 +401,7 @@ def run_splits(folder, tokenizer, dataset, splits, config: FineTuneConfig, *, pr
         predictions = predict(model, tokenizer, list(texts[test_idx]), max_length=config.max_length, device=device)
         scores[repeat, fold] = float(numpy.mean(predictions == labels[test_idx]))
         del model  # before the next split builds its own: never two models at once
-        env.release_memory()
+        env.release_memory(collect=False)
     return numpy.array([scores[s] for s in splits])
 
 
@@ -523,7 +523,7 @@ def train_accelerate(model: Classifier, tokenizer, texts: Sequence[str], labels:
     # batch_size=1 over ready-made batches: accelerate hands whole batches round-robin to the processes
     loader = torch.utils.data.DataLoader(_Batches(every_epoch), batch_size=1, shuffle=False, collate_fn=_first)
     model.train()
-    env.release_memory()
+    env.release_memory(collect=False)
     unfreeze_top(model, trainable_groups(model, config))
     optimizer = torch.optim.AdamW(param_groups(model, lr=config.lr, factor=config.layer_factor, weight_decay=config.weight_decay))
     # each process steps once per batch it sees: its share of all steps
@@ -546,7 +546,7 @@ def train_accelerate(model: Classifier, tokenizer, texts: Sequence[str], labels:
     unfreeze_top(accelerator.unwrap_model(model), len(layer_groups(accelerator.unwrap_model(model))))
     accelerator.free_memory(optimizer, scheduler)
     del optimizer, scheduler
-    env.release_memory()
+    env.release_memory(collect=False)
     record |= {"processes": accelerator.num_processes, "rank": accelerator.process_index}
     if len(test_texts):
         test_ids = tokenize(tokenizer, test_texts, max_length=config.max_length)
