@@ -184,13 +184,9 @@ def binder_environment(start: Path = ROOT / "binder" / "start") -> dict[str, str
 
 def _previous_rows() -> dict[str, tuple[str, str]]:
     """Rows of the committed table, by notebook name: ``(peak MB or "", notes)``."""
-    rows = {}
-    if TABLE.exists():
-        for line in TABLE.read_text(encoding="utf-8").splitlines():
-            cells = [c.strip() for c in line.split("|")[1:-1]]
-            if len(cells) == 3 and cells[0].endswith(".ipynb"):
-                rows[cells[0]] = (cells[1], cells[2])
-    return rows
+    from tlcourse import catalogue
+
+    return {cells[0]: (cells[1], cells[2]) for cells in catalogue.table_rows(TABLE) if len(cells) == 3 and cells[0].endswith(".ipynb")}
 
 
 def _largest_steps(cell_peaks: list, notebook: Path, count: int = 2) -> str:
@@ -209,39 +205,56 @@ def _largest_steps(cell_peaks: list, notebook: Path, count: int = 2) -> str:
     return ", ".join(out)
 
 
+def missing_stand_ins(lesson: str, profile: str) -> list[str]:
+    """The hub ids and downloader names ``lesson`` needs in ``profile`` that have no stand-in here."""
+    hub, downloads = _needs(lesson, profile)
+    return [spec.repo_id for spec in hub if spec.repo_id not in STAND_INS] + [
+        name for name in downloads if name not in DOWNLOADER_STAND_INS
+    ]
+
+
+def _needs(lesson: str, profile: str) -> tuple[list, list[str]]:
+    """The hub assets and gensim-downloader sets ``lesson`` reads in ``profile``."""
+    from tlcourse import assets
+
+    assets._merge_declared()
+    names = assets.LESSONS.get(lesson, ())
+    hub = [spec for spec in (assets.variant(name, profile) for name in names) if isinstance(spec, assets.Hub)]
+    downloads = []
+    if "pretrained_vectors" in names:
+        from tlcourse import word2vec
+
+        downloads.append(word2vec.PRETRAINED[profile].name)
+    return hub, downloads
+
+
+def stand_in_environment(lesson: str, profile: str, scratch: Path) -> dict[str, str]:
+    """Lay out ``lesson``'s stand-ins for ``profile`` under ``scratch``; the variables that point a lesson at them,
+    offline (with ``binder/start``'s defaults in ``small``)."""
+    hub, downloads = _needs(lesson, profile)
+    for name in downloads:  # the lesson's download step copies from gensim's data folder when it holds the set
+        lay_out_downloader(scratch / "gensim-data", name)
+    for spec in hub:
+        lay_out(scratch / "cache" / "hub", spec)
+    return (binder_environment() if profile == "small" else {}) | {
+        "TLCOURSE_PROFILE": profile, "TLCOURSE_CACHE": str(scratch / "cache"), "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "CI": "true", "GENSIM_DATA_DIR": str(scratch / "gensim-data"),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="")
     args = parser.parse_args()
-    from tlcourse import assets
-
-    assets._merge_declared()
     rows, stamp = [], f"commit {bench.commit()}, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
-    binder = binder_environment()
     for path in sorted((ROOT / "lessons").glob(f"{args.only}*.ipynb")):
-        hub_assets = [assets.variant(name, "small") for name in assets.LESSONS.get(path.stem, ())]
-        hub_assets = [spec for spec in hub_assets if isinstance(spec, assets.Hub)]
-        missing = [spec.repo_id for spec in hub_assets if spec.repo_id not in STAND_INS]
-        downloads = []
-        if "pretrained_vectors" in assets.LESSONS.get(path.stem, ()):
-            from tlcourse import word2vec
-
-            downloads.append(word2vec.PRETRAINED["small"].name)
-            missing += [name for name in downloads if name not in DOWNLOADER_STAND_INS]
+        missing = missing_stand_ins(path.stem, "small")
         if missing:
             rows.append((path.name, None, f"not estimated: no stand-in for {', '.join(missing)}"))
             continue
         scratch = Path(tempfile.mkdtemp(prefix="tlcourse-small-"))
         try:
-            os.environ.update(binder)
-            os.environ.update(
-                TLCOURSE_PROFILE="small", TLCOURSE_CACHE=str(scratch / "cache"), HF_HUB_OFFLINE="1",
-                HF_DATASETS_OFFLINE="1", TRANSFORMERS_OFFLINE="1", CI="true", GENSIM_DATA_DIR=str(scratch / "gensim-data"),
-            )
-            for name in downloads:  # the lesson's download step copies from gensim's data folder when it holds the set
-                lay_out_downloader(scratch / "gensim-data", name)
-            for spec in hub_assets:
-                lay_out(scratch / "cache" / "hub", spec)
+            os.environ.update(stand_in_environment(path.stem, "small", scratch))
             cell_peaks: list = []
             seconds, megabytes, status = bench.run_notebook(path, cell_peaks=cell_peaks)
         finally:

@@ -75,32 +75,13 @@ def run_cells(notebook: Path) -> dict:
 
 def run_lesson(notebook: Path, profile: str) -> dict:
     """One lesson in a fresh process, on a fresh cache holding the profile's stand-ins."""
-    from tlcourse import assets
-
-    assets._merge_declared()
-    specs = [assets.variant(name, profile) for name in assets.LESSONS.get(notebook.stem, ())]
-    hub = [spec for spec in specs if isinstance(spec, assets.Hub)]
-    missing = [spec.repo_id for spec in hub if spec.repo_id not in small_memory.STAND_INS]
-    downloads = []
-    if "pretrained_vectors" in assets.LESSONS.get(notebook.stem, ()):
-        from tlcourse import word2vec
-
-        downloads.append(word2vec.PRETRAINED[profile].name)
-        missing += [name for name in downloads if name not in small_memory.DOWNLOADER_STAND_INS]
+    missing = small_memory.missing_stand_ins(notebook.stem, profile)
     if missing:
         return {"status": f"not run: no stand-in for {', '.join(missing)}"}
     scratch = Path(tempfile.mkdtemp(prefix=f"tlcourse-{profile}-"))
     try:
-        for name in downloads:
-            small_memory.lay_out_downloader(scratch / "gensim-data", name)
-        for spec in hub:
-            small_memory.lay_out(scratch / "cache" / "hub", spec)
-        environment = os.environ | small_memory.binder_environment() if profile == "small" else dict(os.environ)
-        environment |= {
-            "TLCOURSE_PROFILE": profile, "TLCOURSE_CACHE": str(scratch / "cache"), "HF_HUB_OFFLINE": "1",
-            "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "CI": "true", "GENSIM_DATA_DIR": str(scratch / "gensim-data"),
-            "MPLBACKEND": "Agg", "PYTHONPATH": os.pathsep.join([str(ROOT), environment.get("PYTHONPATH", "")]),
-        }
+        environment = os.environ | small_memory.stand_in_environment(notebook.stem, profile, scratch)
+        environment |= {"MPLBACKEND": "Agg", "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
         # stdout carries the result; the cells' progress and any traceback stream to this process's stderr
         out = subprocess.run([sys.executable, __file__, "--one", str(notebook)], env=environment, cwd=ROOT,
                              stdout=subprocess.PIPE, text=True)

@@ -24,37 +24,38 @@ def title(notebook_path: Path) -> str:
     return re.sub(r"^#\s*\d+\s*[·.:-]?\s*", "", first).strip()
 
 
+def table_rows(path: Path) -> list[list[str]]:
+    """The stripped cells of every row of the Markdown tables in ``path`` (none if it does not exist)."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    return [[c.strip() for c in line.split("|")[1:-1]] for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("|")]
+
+
 def measured_seconds(root: Path) -> dict[str, float]:
     """Wall seconds of each ``lessons/`` notebook from the committed benchmark table."""
-    table = Path(root) / "benchmarks" / "notebooks.md"
     times = {}
-    if table.exists():
-        for line in table.read_text(encoding="utf-8").splitlines():
-            cells = [c.strip() for c in line.split("|")[1:-1]]
-            if len(cells) >= 2 and cells[0].startswith("lessons/"):
-                try:
-                    times[Path(cells[0]).stem] = float(cells[1])
-                except ValueError:
-                    pass
+    for cells in table_rows(Path(root) / "benchmarks" / "notebooks.md"):
+        if len(cells) >= 2 and cells[0].startswith("lessons/"):
+            try:
+                times[Path(cells[0]).stem] = float(cells[1])
+            except ValueError:
+                pass
     return times
 
 
 def small_estimates(root: Path) -> dict[str, str]:
     """Each estimated lesson's ``small`` label from ``benchmarks/small_memory.md`` (stand-in runs): time and peak,
     or that it went over Binder's cap."""
-    table = Path(root) / "benchmarks" / "small_memory.md"
     estimates = {}
-    if table.exists():
-        for line in table.read_text(encoding="utf-8").splitlines():
-            cells = [c.strip() for c in line.split("|")[1:-1]]
-            if len(cells) < 3 or not cells[0].endswith(".ipynb"):
-                continue
-            seconds = re.search(r"(\d+) s on this CPU", cells[2])
-            over = "OVER" in cells[2] or (cells[1] and float(cells[1]) >= BINDER_MB)
-            if over:
-                estimates[Path(cells[0]).stem] = " (over Binder's 2 GB by estimate: `benchmarks/small_memory.md`)"
-            elif seconds and cells[1]:
-                estimates[Path(cells[0]).stem] = f" (~{float(seconds.group(1)):.0f} s, ~{float(cells[1]):.0f} MB)"
+    for cells in table_rows(Path(root) / "benchmarks" / "small_memory.md"):
+        if len(cells) < 3 or not cells[0].endswith(".ipynb"):
+            continue
+        seconds = re.search(r"(\d+) s on this CPU", cells[2])
+        if "OVER" in cells[2] or (cells[1] and float(cells[1]) >= BINDER_MB):
+            estimates[Path(cells[0]).stem] = " (over Binder's 2 GB by estimate: `benchmarks/small_memory.md`)"
+        elif seconds and cells[1]:
+            estimates[Path(cells[0]).stem] = f" (~{float(seconds.group(1)):.0f} s, ~{float(cells[1]):.0f} MB)"
     return estimates
 
 

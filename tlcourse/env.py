@@ -111,7 +111,7 @@ def release_memory(*, collect: bool = True) -> None:
 
     glibc keeps freed blocks for reuse, so after a fine-tuning run the process stays as large as its peak
     (lesson 05 measured 590 MB of optimizer state kept); under Binder's 2 GB that decides whether the next
-    run fits. ``malloc_trim`` gives it back; elsewhere this only collects garbage. ``collect=False`` skips the
+    run fits. ``malloc_trim`` gives it back (Linux with glibc only). ``collect=False`` skips the
     garbage collector (a quarter of a second with ``transformers`` loaded) when nothing freed sits in a cycle.
     """
     import ctypes
