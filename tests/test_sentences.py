@@ -10,7 +10,7 @@ import torch
 from scipy import stats as scipy_stats
 from sklearn import linear_model, model_selection, neighbors
 
-from tlcourse import assets, sentences
+from tlcourse import assets, sentences, stats
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +106,9 @@ def test_bootstrap_resamples_documents_and_is_paired():
     assert boot["noisy"].shape == (50,) and numpy.all(boot["noisy"] < 1)
     again = sentences.bootstrap_correlations({"noisy": noisy}, human, n_boot=50, seed=0)
     assert numpy.array_equal(again["noisy"], boot["noisy"])
-    low, high = sentences.percentile_interval(boot["noisy"])
-    assert low <= numpy.median(boot["noisy"]) <= high
+    interval = stats.percentile_interval(boot["noisy"], point=0.5)
+    assert interval.low <= numpy.median(boot["noisy"]) <= interval.high and interval.mean == 0.5
+    assert numpy.allclose([interval.low, interval.high], numpy.quantile(boot["noisy"], [0.025, 0.975]))
 
 
 def test_nearest_matches_scikit_learn():

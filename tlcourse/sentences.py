@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 import numpy
 import torch
 
-from tlcourse import assets, newsgroups
+from tlcourse import assets, newsgroups, word2vec
 
 #: Minimal pairs for "pretraining vs target task": (anchor, same topic / other polarity, other topic / same polarity).
 MINIMAL_PAIRS = (
@@ -88,10 +88,8 @@ LESSONS = {
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased word tokens (gensim's ``simple_preprocess``, accents kept as letters)."""
-    from gensim.utils import simple_preprocess
-
-    return simple_preprocess(text, min_len=1, max_len=30)
+    """Every word of ``text``, lower-cased: :func:`word2vec.tokenize` keeping words of 1 to 30 letters."""
+    return word2vec.tokenize(text, min_len=1, max_len=30)
 
 
 def word_counts(texts: Sequence[str]) -> collections.Counter:
@@ -279,12 +277,6 @@ def bootstrap_correlations(
         for name, matrix in similarities.items():
             out[name][b] = numpy.corrcoef(matrix[i, j], human[i, j])[0, 1]
     return out
-
-
-def percentile_interval(samples: numpy.ndarray, *, level: float = 0.95) -> tuple[float, float]:
-    """The bootstrap percentile interval of ``samples``."""
-    low, high = numpy.quantile(samples, [(1 - level) / 2, (1 + level) / 2])
-    return float(low), float(high)
 
 
 # --- Minimal pairs and search ---------------------------------------------------------------------

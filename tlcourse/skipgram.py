@@ -208,7 +208,7 @@ def train(
     rng = numpy.random.default_rng(seed)
     generator = torch.Generator().manual_seed(seed)
     model = SkipGram(len(counts), config.dim, generator=generator).to(device)
-    optimiser = torch.optim.Adam(model.parameters(), lr=config.lr)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     keep = keep_probabilities(counts, threshold=config.threshold)
     sampler = NegativeSampler(counts, power=config.power)
     rows = []
@@ -220,7 +220,7 @@ def train(
             start = time.perf_counter()
             pairs = corpus_pairs(subsample(sentences, keep, rng), config.window, rng)
             pairs = torch.from_numpy(pairs[rng.permutation(len(pairs))])
-            loss = _epoch(model, optimiser, pairs, sampler, config, generator, device, f"epoch {epoch + 1}", progress)
+            loss = _epoch(model, optimizer, pairs, sampler, config, generator, device, f"epoch {epoch + 1}", progress)
             rows.append((loss, len(pairs), time.perf_counter() - start))
     finally:
         torch.set_num_threads(threads)
@@ -228,7 +228,7 @@ def train(
     return model.eval(), History(tuple(losses), tuple(sizes), tuple(seconds))
 
 
-def _epoch(model, optimiser, pairs, sampler, config, generator, device, label, progress) -> float:
+def _epoch(model, optimizer, pairs, sampler, config, generator, device, label, progress) -> float:
     """One pass over shuffled ``pairs`` (P, 2) in minibatches; returns the mean loss per pair."""
     from tqdm.auto import tqdm
 
@@ -237,9 +237,9 @@ def _epoch(model, optimiser, pairs, sampler, config, generator, device, label, p
         batch = pairs[first : first + config.batch_size]
         negatives = sampler((len(batch), config.negatives), generator)
         loss = model(batch[:, 0].to(device), batch[:, 1].to(device), negatives.to(device)).mean()
-        optimiser.zero_grad()
+        optimizer.zero_grad()
         loss.backward()
-        optimiser.step()
+        optimizer.step()
         total += loss.item() * len(batch)
     return total / max(1, len(pairs))
 

@@ -54,6 +54,21 @@ def cv_interval(scores, *, n_train: int, n_test: int, level: float = 0.95) -> Es
     return Estimate(float(mean), float(mean - half), float(mean + half), float(sd), j, level)
 
 
+def percentile_interval(samples, *, point: float | None = None, level: float = 0.95) -> Estimate:
+    """The bootstrap percentile interval of resampled statistics ``samples`` (Efron & Tibshirani 1993, ch. 13).
+
+    ``point`` is the statistic on the data as observed (the interval's centre to report); the mean of the
+    ``samples`` otherwise. ``spread`` is the bootstrap standard error, ``n`` the number of resamples.
+    Lesson 02 uses it for correlations over resampled documents.
+    """
+    samples = numpy.asarray(samples, dtype=float).ravel()
+    if samples.size < 2:
+        raise ValueError(f"A bootstrap interval needs at least 2 resamples, got {samples.size}.")
+    low, high = numpy.quantile(samples, [(1 - level) / 2, (1 + level) / 2])
+    centre = float(samples.mean()) if point is None else float(point)
+    return Estimate(centre, float(low), float(high), float(samples.std(ddof=1)), samples.size, level)
+
+
 def paired_difference(a, b, *, n_train: int | None = None, n_test: int | None = None, level: float = 0.95) -> Estimate:
     """``a - b`` over the same folds or repeats, with the corrected interval when sizes are given."""
     diff = numpy.asarray(a, dtype=float).ravel() - numpy.asarray(b, dtype=float).ravel()

@@ -22,18 +22,23 @@ import numpy
 from tlcourse import assets, corpora
 
 
-def tokenise(text: str) -> list[str]:
-    """Lower-cased word tokens (gensim's ``simple_preprocess``: letters only, 2 to 15 characters)."""
+def tokenize(text: str, *, min_len: int = 2, max_len: int = 15) -> list[str]:
+    """Lower-cased word tokens of ``min_len`` to ``max_len`` letters (gensim's ``simple_preprocess``).
+
+    The course's one word tokenizer. Word2vec trains on gensim's defaults (2 to 15 letters); lesson 02's
+    averaged sentence vectors keep every word (``min_len=1, max_len=30``), since a sentence's "a" or "I"
+    costs nothing there: a word its vectors lack is skipped anyway.
+    """
     from gensim.utils import simple_preprocess
 
-    return simple_preprocess(text)
+    return simple_preprocess(text, min_len=min_len, max_len=max_len)
 
 
 def corpus_sentences() -> list[list[str]]:
     """The bundled Wikipedia sentences and the 300 Lee background documents, tokenised (~440k tokens)."""
     wiki = assets.load("wiki", "tiny")
     lee = corpora.load_lee(assets.path("lee", "tiny"))
-    return [tokenise(s) for s in wiki] + [tokenise(d) for d in lee]
+    return [tokenize(s) for s in wiki] + [tokenize(d) for d in lee]
 
 
 # --- gensim's Word2Vec on the bundled text: the `word2vec` asset -------------------------------
