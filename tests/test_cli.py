@@ -35,3 +35,16 @@ def test_unknown_profile_is_a_clear_error(tmp_path):
     result = _tlcourse("prepare", "--profile", "medium", TLCOURSE_CACHE=str(tmp_path))
     assert result.returncode == 2
     assert "Valid profiles: tiny, small, full" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_python_without_the_course_is_told_which_python_to_use():
+    """`python -m tlcourse` from the checkout with a Python that lacks the dependencies names the fix."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    done = subprocess.run([sys.executable, "-S", "-m", "tlcourse", "doctor"], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "lacks" in done.stderr and ".venv/bin/python -m tlcourse doctor" in done.stderr, done.stderr
+    assert "Traceback" not in done.stderr

@@ -81,19 +81,49 @@ def _build_lessons(args: argparse.Namespace) -> int:
     return 0
 
 
+def free_port(start: int, *, host: str = "127.0.0.1", tries: int = 50) -> int:
+    """The first port from ``start`` on that nothing listens on at ``host`` (JupyterLab's own retry would
+    move silently to another port than the one printed)."""
+    import socket
+
+    for port in range(start, start + tries):
+        with socket.socket() as probe:
+            try:
+                probe.bind((host, port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"Ports {start} to {start + tries - 1} are all busy on {host}: pass --port with a free one.")
+
+
+def lesson_url(host: str, port: int, token: str) -> str:
+    """The address that opens lesson 00 in JupyterLab (the Launcher is what ``/lab`` alone opens)."""
+    return f"http://{host}:{port}/lab/tree/{FIRST_LESSON}?token={token}"
+
+
 def _lab(args: argparse.Namespace) -> int:
+    import secrets
+
     root = Path(args.root)
     jupyter = shutil.which("jupyter", path=os.path.dirname(sys.executable)) or shutil.which("jupyter")
     if jupyter is None:
         print("JupyterLab is not installed here: `pip install 'tlcourse[course]'`, or use the README's course command.")
         return 1
-    command = [jupyter, "lab", f"--ServerApp.root_dir={root}", f"--ServerApp.ip={args.ip}", f"--ServerApp.port={args.port}"]
+    port = free_port(args.port, host=args.ip)
+    # The token travels in the environment, not on the command line that other users of the machine can read.
+    token = os.environ.setdefault("JUPYTER_TOKEN", secrets.token_hex(24))
+    command = [
+        jupyter, "lab", f"--ServerApp.root_dir={root}", f"--ServerApp.ip={args.ip}", f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0", f"--ServerApp.default_url=/lab/tree/{FIRST_LESSON}",
+    ]
     if args.no_browser:
         command.append("--no-browser")
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI machines often run as root
         command.append("--allow-root")
-    command.append(FIRST_LESSON)
-    print(f"Starting JupyterLab on {args.ip}:{args.port} with {FIRST_LESSON} (Ctrl-C twice to stop).", flush=True)
+    if port != args.port:
+        print(f"Port {args.port} is busy; using {port}.")
+    print(f"Open lesson 00 at {lesson_url(args.ip, port, token)}", flush=True)
+    print("Ctrl-C twice stops JupyterLab; `bash setup.sh course` starts it again (at once: nothing to install).", flush=True)
     os.chdir(root)
     os.execv(jupyter, command)  # become JupyterLab, so stopping this process stops the server
     return 0  # not reached
@@ -123,6 +153,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.run(args)
+    except ModuleNotFoundError as error:  # e.g. a bare `python` that is not the course's environment
+        if os.environ.get("TLCOURSE_DEBUG"):
+            raise
+        print(
+            f"error: this Python ({sys.executable}) lacks {error.name!r}, which the course needs. Use the Python "
+            "the course was installed into: after `bash setup.sh course` that is `.venv/bin/python -m tlcourse "
+            f"{args.command}` in the checkout (on a JupyterHub, the hub's environment).",
+            file=sys.stderr,
+        )
+        return 2
     except Exception as error:  # the commands' errors say what to do; no traceback for a learner
         if os.environ.get("TLCOURSE_DEBUG"):
             raise
