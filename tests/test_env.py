@@ -95,3 +95,18 @@ def test_release_memory_gives_freed_heap_memory_back():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=subprocess_env())
     before, after = map(float, out.stdout.split())
     assert before - after > 100, (before, after)  # about 225 MB of the 250 MB freed come back
+
+
+def test_a_classroom_sets_threads_per_kernel(monkeypatch):
+    """TLCOURSE_THREADS (set by a teacher's JupyterHub) caps a kernel's torch threads; nonsense is explained."""
+    import torch
+
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv(env.THREADS_VAR, "1")
+        assert env.setup(seed=0, profile="tiny", verbose=False).threads == 1 and torch.get_num_threads() == 1
+        monkeypatch.setenv(env.THREADS_VAR, "two")
+        with pytest.raises(ValueError, match="whole number of threads"):
+            env.setup(seed=0, profile="tiny", verbose=False)
+    finally:
+        torch.set_num_threads(before)

@@ -23,6 +23,9 @@ OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
 #: Environment variables that silence progress bars (set under CI only).
 QUIET_VARS = ("TQDM_DISABLE", "HF_DATASETS_DISABLE_PROGRESS_BARS", "HF_HUB_DISABLE_PROGRESS_BARS")
 _LIBRARIES = ("torch", "transformers", "datasets", "gensim", "scikit-learn")
+#: Torch threads per kernel on a shared machine (a classroom's JupyterHub sets it for every student):
+#: with the cores shared, a kernel that takes one thread per core spins (lesson 05: 143 s alone, an hour shared).
+THREADS_VAR = "TLCOURSE_THREADS"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -57,6 +60,16 @@ def available_cpus() -> int:
     except (OSError, ValueError):
         pass
     return max(1, count)
+
+
+def classroom_threads() -> int | None:
+    """The threads per kernel a machine's administrator set in ``TLCOURSE_THREADS``, else ``None``."""
+    value = os.environ.get(THREADS_VAR, "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or int(value) < 1:
+        raise ValueError(f"{THREADS_VAR}={value!r}: set it to a whole number of threads per kernel, e.g. 1.")
+    return int(value)
 
 
 def in_ci() -> bool:
@@ -152,6 +165,7 @@ def setup(
 ) -> Environment:
     """Prepare a lesson's kernel and print a short banner; returns the :class:`Environment`.
 
+    ``threads`` (else ``TLCOURSE_THREADS``, else every CPU this process may use) sets torch's threads.
     ``profile`` overrides ``TLCOURSE_PROFILE`` and detection. ``lesson`` (e.g.
     ``"00_map_of_transfer"``) checks at once that every asset the lesson needs is cached or can be
     built here, so a missing download stops the first cell, not the thirtieth.
@@ -174,7 +188,7 @@ def setup(
     import torch
 
     cpus = available_cpus()
-    n_threads = max(1, min(threads or cpus, cpus))
+    n_threads = max(1, min(threads or classroom_threads() or cpus, cpus))
     torch.set_num_threads(n_threads)
     seed_everything(seed)
     chosen = pick_device(device)
