@@ -49,7 +49,9 @@ class _DType:
         self.order = state[1] if isinstance(state, tuple) and len(state) > 1 and state[1] in "<>|=" else "|"
 
     def numpy(self) -> numpy.dtype:
-        return numpy.dtype(self.name).newbyteorder(self.order) if self.order in "<>" else numpy.dtype(self.name)
+        return (
+            numpy.dtype(self.name).newbyteorder(self.order) if self.order in "<>" else numpy.dtype(self.name)
+        )
 
 
 class _Array:
@@ -96,7 +98,9 @@ class SafeUnpickler(pickle.Unpickler):
         try:
             return self.ALLOWED[module, name]
         except KeyError:
-            raise UnsafePickle(f"the pickle asks for {module}.{name}, which the safe reader refuses.") from None
+            raise UnsafePickle(
+                f"the pickle asks for {module}.{name}, which the safe reader refuses."
+            ) from None
 
 
 def read_mini_newsgroup(path: Path | None = None) -> dict:
@@ -109,7 +113,9 @@ def read_mini_newsgroup(path: Path | None = None) -> dict:
     if not isinstance(bunch, _Bunch):
         raise UnsafePickle(f"expected a Bunch at the top of the file, found {type(bunch).__name__}.")
     texts, target, names = bunch.get("data"), bunch.get("target"), bunch.get("target_names")
-    if not (isinstance(texts, list) and all(isinstance(t, str) for t in texts) and isinstance(target, _Array)):
+    if not (
+        isinstance(texts, list) and all(isinstance(t, str) for t in texts) and isinstance(target, _Array)
+    ):
         raise UnsafePickle("the Bunch does not hold a list of texts and a target array.")
     labels = target.numpy().astype(int).tolist()
     if len(labels) != len(texts) or not isinstance(names, list) or set(labels) - set(range(len(names))):
@@ -119,12 +125,17 @@ def read_mini_newsgroup(path: Path | None = None) -> dict:
 
 _ATTRIBUTION = re.compile(r"(writes in|writes:|wrote:|says:|said:)\s*$")
 #: Header lines that also turn up inside bodies (a forwarded post): they name the newsgroup.
-_HEADER_LINE = re.compile(r"^\s*(To: )?(Newsgroups|From|Subject|Message-ID|Path|Date|Organization|Lines|Reply-To|Sender|References|Distribution|NNTP-Posting-Host|Followup-To|Keywords|Summary|X-[\w-]+):", re.I)
+_HEADER_LINE = re.compile(
+    r"^\s*(To: )?(Newsgroups|From|Subject|Message-ID|Path|Date|Organization|Lines|Reply-To|Sender|References"
+    r"|Distribution|NNTP-Posting-Host|Followup-To|Keywords|Summary|X-[\w-]+):",
+    re.I,
+)
 
 
 def strip_headers(post: str) -> str:
     """The words a post's author wrote: e-mail headers (all before the first blank line), quoted lines
-    (``>`` or ``|``), "someone writes:" lines, header lines of forwarded posts and the signature (after a ``--`` line) dropped,
+    (``>`` or ``|``), "someone writes:" lines, header lines of forwarded posts and the signature (after a
+    ``--`` line) dropped,
     whitespace folded (much as scikit-learn's ``remove=("headers", "footers", "quotes")``). A post
     that is all quotes keeps its quoted text."""
     head, sep, body = post.partition("\n\n")
@@ -132,7 +143,13 @@ def strip_headers(post: str) -> str:
     lines = body.splitlines()
     signature = [i for i, line in enumerate(lines) if line.rstrip() == "--" or line.startswith("-- ")]
     body = "\n".join(lines[: signature[-1]]) if signature and signature[-1] > 0 else body
-    own = [line for line in body.splitlines() if not line.lstrip().startswith((">", "|")) and not _ATTRIBUTION.search(line) and not _HEADER_LINE.match(line)]
+    own = [
+        line
+        for line in body.splitlines()
+        if not line.lstrip().startswith((">", "|"))
+        and not _ATTRIBUTION.search(line)
+        and not _HEADER_LINE.match(line)
+    ]
     text = " ".join(" ".join(own).split())
     return text or " ".join(body.replace(">", " ").split())
 
@@ -152,8 +169,14 @@ def load(folder: Path):
 
     from tlcourse import corpora
 
-    rows = [json.loads(line) for line in (Path(folder) / "posts.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [
+        json.loads(line) for line in (Path(folder) / "posts.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
     names = json.loads((Path(folder) / "label_names.json").read_text(encoding="utf-8"))
-    features = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=names)})
-    dataset = datasets.Dataset.from_dict({"text": [r["text"] for r in rows], "label": [r["label"] for r in rows]}, features=features)
+    features = datasets.Features(
+        {"text": datasets.Value("string"), "label": datasets.ClassLabel(names=names)}
+    )
+    dataset = datasets.Dataset.from_dict(
+        {"text": [r["text"] for r in rows], "label": [r["label"] for r in rows]}, features=features
+    )
     return corpora.with_folds(dataset)

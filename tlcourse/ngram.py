@@ -52,12 +52,18 @@ def bigram_cross_entropy(train_pairs, eval_pairs, *, vocab_size: int, weight: fl
     row_totals = numpy.asarray(counts.sum(axis=1)).ravel()
     previous, following = _flat(eval_pairs[0]), _flat(eval_pairs[1])
     pair_counts = numpy.asarray(counts[previous, following]).ravel()
-    conditional = numpy.divide(pair_counts, row_totals[previous], out=numpy.zeros(previous.size), where=row_totals[previous] > 0)
-    weights = numpy.where(row_totals[previous] > 0, weight, 0.0)  # an unseen context falls back to the unigram
+    conditional = numpy.divide(
+        pair_counts, row_totals[previous], out=numpy.zeros(previous.size), where=row_totals[previous] > 0
+    )
+    weights = numpy.where(
+        row_totals[previous] > 0, weight, 0.0
+    )  # an unseen context falls back to the unigram
     return float(-numpy.log(weights * conditional + (1 - weights) * unigram[following]).mean())
 
 
-def tune_bigram_weight(train_pairs, *, vocab_size: int, grid=(0.3, 0.5, 0.6, 0.7, 0.8, 0.9), tune_fraction: float = 0.1) -> float:
+def tune_bigram_weight(
+    train_pairs, *, vocab_size: int, grid=(0.3, 0.5, 0.6, 0.7, 0.8, 0.9), tune_fraction: float = 0.1
+) -> float:
     """The interpolation weight that does best on the last ``tune_fraction`` of the *training* pairs.
 
     Held-out text is never used to choose it (deleted interpolation, simplified).

@@ -75,7 +75,8 @@ def locate() -> dict[str, Path]:
     missing = [name for name in FILES if name not in found or not found[name].is_file()]
     if missing:
         raise PackagedModelError(
-            f"The wheel {DISTRIBUTION} lacks {', '.join(missing)}. Reinstall it: `{INSTALL} --force-reinstall`."
+            f"The wheel {DISTRIBUTION} lacks {', '.join(missing)}. Reinstall it: `{INSTALL} "
+            f"--force-reinstall`."
         )
     return found
 

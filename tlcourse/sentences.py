@@ -21,7 +21,8 @@ import torch
 
 from tlcourse import assets, newsgroups, word2vec
 
-#: Minimal pairs for "pretraining vs target task": (anchor, same topic / other polarity, other topic / same polarity).
+# : Minimal pairs for "pretraining vs target task": (anchor, same topic / other polarity, other topic / same
+# polarity).
 MINIMAL_PAIRS = (
     ("the film was great", "the film was awful", "the soup was great"),
     ("a wonderful movie", "a terrible movie", "a wonderful hotel"),
@@ -54,7 +55,10 @@ def _no_plain_encoder(folder) -> None:
 
 
 _NEWSGROUPS = assets.Built(
-    newsgroups.build, "1", "200 posts of alt.atheism and sci.space (20 Newsgroups), from gensim's test data", "none stated"
+    newsgroups.build,
+    "1",
+    "200 posts of alt.atheism and sci.space (20 Newsgroups), from gensim's test data",
+    "none stated",
 )
 _NONE = assets.Built(_no_plain_encoder, "1", "none in tiny: no plain checkpoint ships offline", "-")
 #: Old checkpoints may ship only ``pytorch_model.bin``; whichever exists is fetched.
@@ -72,15 +76,38 @@ ASSETS = (
         "the plain pretrained encoder the sentence encoder was trained from (small/full only)",
         {
             "tiny": _NONE,
-            "small": assets.Hub("nreimers/MiniLM-L6-H384-uncased", "model", None, "MiniLM-L6 before sentence training (all-MiniLM-L6-v2's starting point, per its model card)", "see its model card", _HUB_FILES),
-            "full": assets.Hub("microsoft/mpnet-base", "model", None, "MPNet-base before sentence training (all-mpnet-base-v2's starting point, per its model card)", "see its model card", _HUB_FILES),
+            "small": assets.Hub(
+                "nreimers/MiniLM-L6-H384-uncased",
+                "model",
+                None,
+                "MiniLM-L6 before sentence training (all-MiniLM-L6-v2's starting point, per its model card)",
+                "see its model card",
+                _HUB_FILES,
+            ),
+            "full": assets.Hub(
+                "microsoft/mpnet-base",
+                "model",
+                None,
+                "MPNet-base before sentence training (the starting point of all-mpnet-base-v2, per its card)",
+                "see its model card",
+                _HUB_FILES,
+            ),
         },
         _load_base_encoder,
     ),
 )
-#: Word vectors come from lesson 01's registry entry: its own word2vec in tiny, GloVe in small, Google News in full.
+# : Word vectors come from lesson 01's registry entry: its own word2vec in tiny, GloVe in small, Google News
+# in full.
 LESSONS = {
-    "02_sentence_vectors": ("encoder", "movie_reviews", "lee", "newsgroups", "base_encoder", "word2vec", "pretrained_vectors")
+    "02_sentence_vectors": (
+        "encoder",
+        "movie_reviews",
+        "lee",
+        "newsgroups",
+        "base_encoder",
+        "word2vec",
+        "pretrained_vectors",
+    )
 }
 
 
@@ -100,7 +127,9 @@ def word_counts(texts: Sequence[str]) -> collections.Counter:
     return counts
 
 
-def average_vectors(texts: Sequence[str], vectors, *, weights: dict[str, float] | None = None) -> numpy.ndarray:
+def average_vectors(
+    texts: Sequence[str], vectors, *, weights: dict[str, float] | None = None
+) -> numpy.ndarray:
     """Mean (or ``weights``-weighted mean) of the known words' vectors of each text: ``(n, D)``.
 
     Words missing from ``vectors`` are skipped; a text with none gets a zero row.
@@ -109,13 +138,16 @@ def average_vectors(texts: Sequence[str], vectors, *, weights: dict[str, float] 
     for row, text in enumerate(texts):
         words = [w for w in tokenize(text) if w in vectors.key_to_index]
         if words:
-            w = numpy.array([1.0 if weights is None else weights.get(word, 1.0) for word in words], dtype=numpy.float32)
+            w = numpy.array(
+                [1.0 if weights is None else weights.get(word, 1.0) for word in words], dtype=numpy.float32
+            )
             out[row] = (w[:, None] * vectors[words]).sum(axis=0) / w.sum()
     return out
 
 
 def sif_weights(counts: collections.Counter, *, a: float = 1e-3) -> dict[str, float]:
-    """SIF's weight ``a / (a + p(w))`` of every counted word (Arora, Liang & Ma 2017): rare words count more."""
+    """SIF's weight ``a / (a + p(w))`` of every counted word (Arora, Liang & Ma 2017): rare words count
+    more."""
     total = sum(counts.values())
     return {word: a / (a + count / total) for word, count in counts.items()}
 
@@ -128,12 +160,17 @@ def remove_first_component(matrix: numpy.ndarray) -> numpy.ndarray:
     return matrix - numpy.outer(matrix @ direction, direction)
 
 
-def sif_vectors(texts: Sequence[str], vectors, counts: collections.Counter, *, a: float = 1e-3) -> numpy.ndarray:
-    """SIF sentence vectors: the ``a/(a+p(w))``-weighted average, then the common direction removed: ``(n, D)``."""
+def sif_vectors(
+    texts: Sequence[str], vectors, counts: collections.Counter, *, a: float = 1e-3
+) -> numpy.ndarray:
+    """SIF sentence vectors: the ``a/(a+p(w))``-weighted average, then the common direction removed: ``(n,
+    D)``."""
     return remove_first_component(average_vectors(texts, vectors, weights=sif_weights(counts, a=a)))
 
 
-def train_doc2vec(texts: Sequence[str], *, seed: int, vector_size: int = 50, epochs: int = 40, workers: int = 1):
+def train_doc2vec(
+    texts: Sequence[str], *, seed: int, vector_size: int = 50, epochs: int = 40, workers: int = 1
+):
     """gensim's Doc2Vec (PV-DM) on ``texts``, as in gensim's Lee-corpus tutorial (min_count 2).
 
     One worker by default: with a fixed seed gensim then trains the same model on every run (300 Lee
@@ -154,7 +191,8 @@ def doc2vec_vectors(model, texts: Sequence[str], *, epochs: int | None = None) -
 
 
 def mean_pool(last_hidden: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-    """Mean of each text's token vectors over real tokens only: ``(..., n, T, D)``, ``(n, T)`` -> ``(..., n, D)``.
+    """Mean of each text's token vectors over real tokens only: ``(..., n, T, D)``, ``(n, T)`` -> ``(..., n,
+    D)``.
 
     Padding positions carry vectors too; averaging them in makes a text's vector depend on the
     longest text in its batch. Leading axes broadcast: lesson 03 pools every layer at once,
@@ -186,7 +224,9 @@ def encode(
     with torch.inference_mode():
         for start in range(0, len(texts), batch_size):
             batch = [texts[i] for i in order[start : start + batch_size]]
-            encoded = tokenizer(batch, padding=True, truncation=True, max_length=max_length, return_tensors="pt").to(device)
+            encoded = tokenizer(
+                batch, padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+            ).to(device)
             rows.append(pool(model(**encoded).last_hidden_state, encoded["attention_mask"]).float().cpu())
     out = torch.empty(len(texts), rows[0].shape[-1]) if rows else torch.empty(0, 0)
     if rows:
@@ -214,15 +254,22 @@ def frozen_classifier(*, C: float = 1.0, seed: int = 0):
 
 
 def cross_validate_features(
-    features: numpy.ndarray, dataset, *, make_model: Callable[[], object] = frozen_classifier, repeats: int | None = None
+    features: numpy.ndarray,
+    dataset,
+    *,
+    make_model: Callable[[], object] = frozen_classifier,
+    repeats: int | None = None,
 ) -> numpy.ndarray:
-    """Accuracy of a fresh ``make_model()`` on precomputed ``features`` ``(n, D)`` per fixed fold: ``(repeats, folds)``.
+    """Accuracy of a fresh ``make_model()`` on precomputed ``features`` ``(n, D)`` per fixed fold: ``(repeats,
+    folds)``.
 
     The same folds as :func:`tlcourse.baseline.cross_validate`, so the two are paired fold by fold.
     """
     from tlcourse import probing  # the same fold loop, which lesson 03 extends with training accuracy
 
-    return probing.cross_validate_features(make_model, features, numpy.asarray(dataset["label"]), dataset, repeats=repeats).test
+    return probing.cross_validate_features(
+        make_model, features, numpy.asarray(dataset["label"]), dataset, repeats=repeats
+    ).test
 
 
 # --- Agreement with people: Lee et al. (2005) document similarity ---------------------------------
@@ -291,7 +338,8 @@ def minimal_pair_margins(vectors: numpy.ndarray) -> numpy.ndarray:
 
 
 def nearest(query: numpy.ndarray, vectors: numpy.ndarray, *, k: int = 5) -> numpy.ndarray:
-    """Indices of the ``k`` rows of ``vectors`` ``(n, D)`` most cosine-similar to ``query`` ``(D,)``, best first."""
+    """Indices of the ``k`` rows of ``vectors`` ``(n, D)`` most cosine-similar to ``query`` ``(D,)``, best
+    first."""
     unit = vectors / numpy.maximum(numpy.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
     scores = unit @ (query / max(numpy.linalg.norm(query), 1e-12))
     return numpy.argsort(-scores, kind="stable")[:k]
@@ -301,16 +349,22 @@ def nearest(query: numpy.ndarray, vectors: numpy.ndarray, *, k: int = 5) -> nump
 
 
 def sense_gap(tokenizer, model, *, device: str = "cpu") -> float:
-    """A token task: last-layer same-sense minus other-sense cosine of lesson 03's ambiguous words, averaged."""
+    """A token task: last-layer same-sense minus other-sense cosine of lesson 03's ambiguous words,
+    averaged."""
     from tlcourse import contextual
 
-    vectors, senses, _every, _sentence = contextual.sense_vectors(tokenizer, model, contextual.ambiguous_words(), device=device)
+    vectors, senses, _every, _sentence = contextual.sense_vectors(
+        tokenizer, model, contextual.ambiguous_words(), device=device
+    )
     same, other = contextual.sense_gaps(vectors, senses)
     return float((same[:, -1] - other[:, -1]).mean())
 
 
-def compare_encoders(encoders: dict, reviews, lee_docs: Sequence[str], human: numpy.ndarray, *, device: str = "cpu") -> dict:
-    """For each ``name: (tokenizer, model)``: sentiment accuracy (frozen, fixed folds), Lee Pearson, sense gap."""
+def compare_encoders(
+    encoders: dict, reviews, lee_docs: Sequence[str], human: numpy.ndarray, *, device: str = "cpu"
+) -> dict:
+    """For each ``name: (tokenizer, model)``: sentiment accuracy (frozen, fixed folds), Lee Pearson, sense
+    gap."""
     rows = {}
     for name, (tokenizer, model) in encoders.items():
         features = encode(tokenizer, model, reviews["text"], normalise=True, device=device)

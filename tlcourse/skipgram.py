@@ -35,17 +35,24 @@ class Vocabulary:
         return len(self.words)
 
 
-def build_vocabulary(sentences: Iterable[Sequence[str]], *, min_count: int = 5, max_size: int | None = None) -> Vocabulary:
-    """Words seen at least ``min_count`` times, the ``max_size`` most frequent at most (ties by first sight)."""
+def build_vocabulary(
+    sentences: Iterable[Sequence[str]], *, min_count: int = 5, max_size: int | None = None
+) -> Vocabulary:
+    """Words seen at least ``min_count`` times, the ``max_size`` most frequent at most (ties by first
+    sight)."""
     counter = collections.Counter(word for sentence in sentences for word in sentence)
     kept = [(w, c) for w, c in counter.most_common(max_size) if c >= min_count]
     words = tuple(w for w, _ in kept)
-    return Vocabulary(words, numpy.array([c for _, c in kept], dtype=numpy.int64), {w: i for i, w in enumerate(words)})
+    return Vocabulary(
+        words, numpy.array([c for _, c in kept], dtype=numpy.int64), {w: i for i, w in enumerate(words)}
+    )
 
 
 def encode(sentences: Iterable[Sequence[str]], vocab: Vocabulary) -> list[numpy.ndarray]:
     """Each sentence as an array of word ids, words outside the vocabulary dropped (as word2vec does)."""
-    return [numpy.array([vocab.index[w] for w in s if w in vocab.index], dtype=numpy.int64) for s in sentences]
+    return [
+        numpy.array([vocab.index[w] for w in s if w in vocab.index], dtype=numpy.int64) for s in sentences
+    ]
 
 
 # --- pairs, subsampling, noise ------------------------------------------------------------------
@@ -67,7 +74,9 @@ def context_pairs(ids: Sequence[int], window: int, rng: numpy.random.Generator) 
     return numpy.array(pairs, dtype=numpy.int64).reshape(-1, 2)
 
 
-def _pairs_from_spans(tokens: numpy.ndarray, sentence_ids: numpy.ndarray, spans: numpy.ndarray) -> numpy.ndarray:
+def _pairs_from_spans(
+    tokens: numpy.ndarray, sentence_ids: numpy.ndarray, spans: numpy.ndarray
+) -> numpy.ndarray:
     """Vectorised :func:`context_pairs` over a whole corpus given each position's window; ``(P, 2)``."""
     chunks = []
     n = len(tokens)
@@ -81,7 +90,9 @@ def _pairs_from_spans(tokens: numpy.ndarray, sentence_ids: numpy.ndarray, spans:
     return numpy.concatenate(chunks) if chunks else numpy.zeros((0, 2), dtype=numpy.int64)
 
 
-def corpus_pairs(sentences: Sequence[numpy.ndarray], window: int, rng: numpy.random.Generator) -> numpy.ndarray:
+def corpus_pairs(
+    sentences: Sequence[numpy.ndarray], window: int, rng: numpy.random.Generator
+) -> numpy.ndarray:
     """:func:`context_pairs` of every sentence at once (no pair crosses a sentence end); ``(P, 2)``."""
     if not sentences:
         return numpy.zeros((0, 2), dtype=numpy.int64)
@@ -101,7 +112,9 @@ def keep_probabilities(counts: numpy.ndarray, *, threshold: float = 1e-3) -> num
     return numpy.minimum(1.0, numpy.sqrt(threshold / frequencies))
 
 
-def subsample(sentences: Sequence[numpy.ndarray], keep: numpy.ndarray, rng: numpy.random.Generator) -> list[numpy.ndarray]:
+def subsample(
+    sentences: Sequence[numpy.ndarray], keep: numpy.ndarray, rng: numpy.random.Generator
+) -> list[numpy.ndarray]:
     """Each sentence with every occurrence kept with probability ``keep[word]`` (drawn afresh per call)."""
     return [s[rng.random(len(s)) < keep[s]] for s in sentences]
 
@@ -119,7 +132,9 @@ class NegativeSampler:
     """Draws noise words from :func:`noise_distribution`; ``sampler(shape, generator)`` gives ids."""
 
     def __init__(self, counts: numpy.ndarray, *, power: float = 0.75, device: str = "cpu"):
-        self.probabilities = torch.as_tensor(noise_distribution(counts, power=power), dtype=torch.float64, device=device)
+        self.probabilities = torch.as_tensor(
+            noise_distribution(counts, power=power), dtype=torch.float64, device=device
+        )
 
     def __call__(self, shape: tuple[int, ...], generator: torch.Generator) -> torch.Tensor:
         """Word ids of the given shape, drawn with replacement (int64)."""
@@ -131,13 +146,16 @@ class NegativeSampler:
 
 
 def sgns_loss(v: torch.Tensor, u_pos: torch.Tensor, u_neg: torch.Tensor) -> torch.Tensor:
-    """Per-pair loss ``-log s(u_o.v) - sum_k log s(-u_k.v)``; v (B, D), u_pos (B, D), u_neg (B, K, D) -> (B,)."""
+    """Per-pair loss ``-log s(u_o.v) - sum_k log s(-u_k.v)``; v (B, D), u_pos (B, D), u_neg (B, K, D) ->
+    (B,)."""
     positive = (v * u_pos).sum(-1)
     negative = torch.einsum("bkd,bd->bk", u_neg, v)
     return -(F.logsigmoid(positive) + F.logsigmoid(-negative).sum(-1))
 
 
-def sgns_gradients(v: torch.Tensor, u_pos: torch.Tensor, u_neg: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def sgns_gradients(
+    v: torch.Tensor, u_pos: torch.Tensor, u_neg: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The gradient of :func:`sgns_loss` (summed over the batch) derived by hand: (dv, du_pos, du_neg).
 
     With s the logistic function: dL/dv = (s(u_o.v) - 1) u_o + sum_k s(u_k.v) u_k,
@@ -200,7 +218,8 @@ def train(
     device: str = "cpu",
     progress: bool = True,
 ) -> tuple[SkipGram, History]:
-    """Train :class:`SkipGram` on encoded ``sentences`` (see :func:`encode`); returns the model and its history.
+    """Train :class:`SkipGram` on encoded ``sentences`` (see :func:`encode`); returns the model and its
+    history.
 
     Every epoch draws a fresh subsample and fresh windows, shuffles the pairs and takes minibatches
     with ``config.negatives`` noise words per pair.
@@ -213,14 +232,18 @@ def train(
     sampler = NegativeSampler(counts, power=config.power)
     rows = []
     threads = torch.get_num_threads()
-    if device == "cpu":  # products this small run fastest on one thread (measured 10x faster on a busy 2-core CPU)
+    if (
+        device == "cpu"
+    ):  # products this small run fastest on one thread (measured 10x faster on a busy 2-core CPU)
         torch.set_num_threads(1)
     try:
         for epoch in range(config.epochs):
             start = time.perf_counter()
             pairs = corpus_pairs(subsample(sentences, keep, rng), config.window, rng)
             pairs = torch.from_numpy(pairs[rng.permutation(len(pairs))])
-            loss = _epoch(model, optimizer, pairs, sampler, config, generator, device, f"epoch {epoch + 1}", progress)
+            loss = _epoch(
+                model, optimizer, pairs, sampler, config, generator, device, f"epoch {epoch + 1}", progress
+            )
             rows.append((loss, len(pairs), time.perf_counter() - start))
     finally:
         torch.set_num_threads(threads)

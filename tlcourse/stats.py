@@ -25,7 +25,8 @@ class Estimate:
     level: float = 0.95
 
     def __str__(self) -> str:
-        return f"{self.mean:.3f} [{self.low:.3f}, {self.high:.3f}] ({self.level:.0%} interval, n={self.n}, sd {self.spread:.3f})"
+        interval = f"{self.level:.0%} interval, n={self.n}, sd {self.spread:.3f}"
+        return f"{self.mean:.3f} [{self.low:.3f}, {self.high:.3f}] ({interval})"
 
 
 def t_interval(scores, *, level: float = 0.95) -> Estimate:
@@ -55,7 +56,8 @@ def cv_interval(scores, *, n_train: int, n_test: int, level: float = 0.95) -> Es
 
 
 def percentile_interval(samples, *, point: float | None = None, level: float = 0.95) -> Estimate:
-    """The bootstrap percentile interval of resampled statistics ``samples`` (Efron & Tibshirani 1993, ch. 13).
+    """The bootstrap percentile interval of resampled statistics ``samples`` (Efron & Tibshirani 1993, ch.
+    13).
 
     ``point`` is the statistic on the data as observed (the interval's centre to report); the mean of the
     ``samples`` otherwise. ``spread`` is the bootstrap standard error, ``n`` the number of resamples.
@@ -69,7 +71,9 @@ def percentile_interval(samples, *, point: float | None = None, level: float = 0
     return Estimate(centre, float(low), float(high), float(samples.std(ddof=1)), samples.size, level)
 
 
-def paired_difference(a, b, *, n_train: int | None = None, n_test: int | None = None, level: float = 0.95) -> Estimate:
+def paired_difference(
+    a, b, *, n_train: int | None = None, n_test: int | None = None, level: float = 0.95
+) -> Estimate:
     """``a - b`` over the same folds or repeats, with the corrected interval when sizes are given."""
     diff = numpy.asarray(a, dtype=float).ravel() - numpy.asarray(b, dtype=float).ravel()
     if n_train and n_test:

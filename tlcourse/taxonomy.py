@@ -31,8 +31,16 @@ class Setting:
 SETTINGS = (
     Setting(DOMAIN, "transductive", "the domain", "sentiment:\nmovie reviews -> tweets", "06"),
     Setting(LANGUAGE, "transductive", "the language", "sentiment:\nEnglish -> French reviews", "08"),
-    Setting(MULTITASK, "inductive", "the task, learned at once", "sentiment\n+ language identification", "07"),
-    Setting(SEQUENTIAL, "inductive", "the task, one after the other", "pretrain on raw text\n-> fine-tune for sentiment", "01-05"),
+    Setting(
+        MULTITASK, "inductive", "the task, learned at once", "sentiment\n+ language identification", "07"
+    ),
+    Setting(
+        SEQUENTIAL,
+        "inductive",
+        "the task, one after the other",
+        "pretrain on raw text\n-> fine-tune for sentiment",
+        "01-05",
+    ),
 )
 
 
@@ -61,10 +69,21 @@ def draw(ax=None):
     colours = {"transductive": "#d9ead3", "inductive": "#cfe2f3"}
 
     def node(x, y, text, colour, size=10, weight="normal"):
-        ax.text(x, y, text, ha="center", va="center", fontsize=size, weight=weight, bbox={**box, "facecolor": colour})
+        ax.text(
+            x,
+            y,
+            text,
+            ha="center",
+            va="center",
+            fontsize=size,
+            weight=weight,
+            bbox={**box, "facecolor": colour},
+        )
 
     def edge(x0, y0, x1, y1):
-        ax.annotate("", xy=(x1, y1 + 0.06), xytext=(x0, y0 - 0.06), arrowprops=dict(arrowstyle="-|>", color="0.35"))
+        ax.annotate(
+            "", xy=(x1, y1 + 0.06), xytext=(x0, y0 - 0.06), arrowprops=dict(arrowstyle="-|>", color="0.35")
+        )
 
     node(0.5, 0.9, "Transfer learning in NLP", "#eeeeee", 12, "bold")
     families = {
@@ -79,7 +98,10 @@ def draw(ax=None):
         parent = families[setting.family][0]
         edge(parent, 0.65, x, 0.33)
         plural = "s" if "-" in setting.lessons else ""
-        text = f"{setting.kind.capitalize()}\n({setting.what_changes})\n\ne.g. {setting.example}\nlesson{plural} {setting.lessons}"
+        text = (
+            f"{setting.kind.capitalize()}\n({setting.what_changes})\n\n"
+            f"e.g. {setting.example}\nlesson{plural} {setting.lessons}"
+        )
         node(x, 0.26, text, colours[setting.family], 8.5)
     ax.set_title("The map of transfer learning this course follows (after Ruder, 2019)", fontsize=12)
     return ax

@@ -29,7 +29,8 @@ class TokenizerConfig:
 
 
 def split_wiki(sentences: list[str], *, valid_fraction: float = 0.05) -> tuple[list[str], list[str]]:
-    """``(train, valid)``: the last ``valid_fraction`` of the sentences (whole articles, never seen) held out."""
+    """``(train, valid)``: the last ``valid_fraction`` of the sentences (whole articles, never seen) held
+    out."""
     cut = int(round(len(sentences) * (1 - valid_fraction)))
     return sentences[:cut], sentences[cut:]
 
@@ -51,10 +52,17 @@ def train(sentences: list[str], config: TokenizerConfig = TokenizerConfig()):
     from tokenizers import processors
 
     core.post_processor = processors.TemplateProcessing(
-        single="[CLS] $A [SEP]", pair="[CLS] $A [SEP] $B [SEP]", special_tokens=[("[CLS]", cls), ("[SEP]", sep)]
+        single="[CLS] $A [SEP]",
+        pair="[CLS] $A [SEP] $B [SEP]",
+        special_tokens=[("[CLS]", cls), ("[SEP]", sep)],
     )
     return transformers.BertTokenizerFast(
-        tokenizer_object=core, unk_token="[UNK]", pad_token="[PAD]", cls_token="[CLS]", sep_token="[SEP]", mask_token="[MASK]"
+        tokenizer_object=core,
+        unk_token="[UNK]",
+        pad_token="[PAD]",
+        cls_token="[CLS]",
+        sep_token="[SEP]",
+        mask_token="[MASK]",
     )
 
 
@@ -86,5 +94,7 @@ def pack(ids: list[list[int]], *, block: int, sep_id: int) -> torch.Tensor:
     stream = [token for sentence in ids for token in (*sentence, sep_id)]
     n_blocks = len(stream) // block
     if n_blocks == 0:
-        raise ValueError(f"{len(stream)} tokens do not fill one block of {block}: pass more text or a smaller block.")
+        raise ValueError(
+            f"{len(stream)} tokens do not fill one block of {block}: pass more text or a smaller block."
+        )
     return torch.tensor(stream[: n_blocks * block], dtype=torch.long).view(n_blocks, block)

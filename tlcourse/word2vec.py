@@ -53,7 +53,8 @@ class GensimConfig:
     min_count: int = 2  # a 0.44M-token corpus: keep rarer words ("queen" occurs 18 times)
     sg: int = 1  # skip-gram, as built by hand in the lesson (CBOW is faster but weaker on little text)
     negative: int = 5
-    # No subsampling. gensim's default (1e-3) thins frequent words, which pays on billions of words; on 0.44M it
+    # No subsampling. gensim's default (1e-3) thins frequent words, which pays on billions of words; on 0.44M
+    # it
     # throws away pairs this corpus cannot spare: with it, "queen" was 38th for king - man + woman (seed 0),
     # without it first (see lesson 01).
     sample: float = 0.0
@@ -76,7 +77,9 @@ def build_word2vec(folder: Path) -> None:
     """Train the ``word2vec`` asset and save its vectors (``vectors.kv``) and settings (``config.json``)."""
     model = train_gensim(corpus_sentences(), ASSET_CONFIG)
     model.wv.save(str(Path(folder) / "vectors.kv"))
-    (Path(folder) / "config.json").write_text(json.dumps(dataclasses.asdict(ASSET_CONFIG), indent=1), encoding="utf-8")
+    (Path(folder) / "config.json").write_text(
+        json.dumps(dataclasses.asdict(ASSET_CONFIG), indent=1), encoding="utf-8"
+    )
 
 
 def _load_word2vec(folder: Path, profile: str):
@@ -99,7 +102,9 @@ class Pretrained:
 
 PRETRAINED = {
     "small": Pretrained("glove-wiki-gigaword-100", 200_000, binary=False),  # 128 MB download, 400k words
-    "full": Pretrained("word2vec-google-news-300", 500_000, binary=True),  # 1.7 GB download, 3M rows = 3.6 GB in memory
+    "full": Pretrained(
+        "word2vec-google-news-300", 500_000, binary=True
+    ),  # 1.7 GB download, 3M rows = 3.6 GB in memory
 }
 
 
@@ -131,7 +136,8 @@ def download(name: str, folder: Path) -> None:
 
 
 def downloaded_path(folder: Path, name: str) -> Path:
-    """The vector file of ``name`` in a downloader folder: ``folder/name/file_name`` per its ``information.json``."""
+    """The vector file of ``name`` in a downloader folder: ``folder/name/file_name`` per its
+    ``information.json``."""
     information = json.loads((Path(folder) / "information.json").read_text(encoding="utf-8"))
     entry = information["models"].get(name) or information["corpora"].get(name)
     if entry is None:
@@ -143,7 +149,9 @@ def load_pretrained(folder: Path, spec: Pretrained):
     """Read the first ``spec.limit`` rows of a downloaded vector set as gensim ``KeyedVectors``."""
     from gensim.models import KeyedVectors
 
-    return KeyedVectors.load_word2vec_format(str(downloaded_path(folder, spec.name)), binary=spec.binary, limit=spec.limit)
+    return KeyedVectors.load_word2vec_format(
+        str(downloaded_path(folder, spec.name)), binary=spec.binary, limit=spec.limit
+    )
 
 
 def build_glove(folder: Path) -> None:
@@ -159,7 +167,8 @@ def build_google_news(folder: Path) -> None:
 def build_tiny_stand_in(folder: Path) -> None:
     """Offline there are no pretrained vectors: write a note; the loader returns the ``word2vec`` asset."""
     (Path(folder) / "README.txt").write_text(
-        "In the tiny profile no pretrained vectors can be downloaded: the word2vec asset stands in.\n", encoding="utf-8"
+        "In the tiny profile no pretrained vectors can be downloaded: the word2vec asset stands in.\n",
+        encoding="utf-8",
     )
 
 
@@ -170,7 +179,12 @@ def _load_pretrained_asset(folder: Path, profile: str):
 
 
 _BUNDLED = "the bundled Wikipedia + Lee text (gensim's test data; Wikipedia text CC BY-SA 4.0)"
-_WORD2VEC = assets.Built(build_word2vec, "2", f"gensim Word2Vec (skip-gram, 20 epochs, no subsampling) trained on {_BUNDLED}", "CC BY-SA 4.0 (from the text)")
+_WORD2VEC = assets.Built(
+    build_word2vec,
+    "2",
+    f"gensim Word2Vec (skip-gram, 20 epochs, no subsampling) trained on {_BUNDLED}",
+    "CC BY-SA 4.0 (from the text)",
+)
 
 ASSETS = (
     assets.Asset(
@@ -183,9 +197,17 @@ ASSETS = (
         "pretrained_vectors",
         "pretrained word vectors from gensim's downloader (a row limit keeps memory down)",
         {
-            "tiny": assets.Built(build_tiny_stand_in, "1", "none offline: the word2vec asset stands in", "CC BY-SA 4.0 (from the text)"),
+            "tiny": assets.Built(
+                build_tiny_stand_in,
+                "1",
+                "none offline: the word2vec asset stands in",
+                "CC BY-SA 4.0 (from the text)",
+            ),
             "small": assets.Built(
-                build_glove, "glove-100", "glove-wiki-gigaword-100 (GloVe, 6B tokens) via gensim's downloader, first 200k words", "PDDL 1.0"
+                build_glove,
+                "glove-100",
+                "glove-wiki-gigaword-100 (GloVe, 6B tokens) via gensim's downloader, first 200k words",
+                "PDDL 1.0",
             ),
             "full": assets.Built(
                 build_google_news,
@@ -205,7 +227,7 @@ LESSONS = {"01_word_vectors": ("wiki", "lee", "word_eval", "word2vec", "pretrain
 
 
 def analogy(vectors, a: str, b: str, c: str, *, exclude: bool = True, topn: int = 5) -> list[str]:
-    """"``a`` is to ``b`` as ``c`` is to ?": the ``topn`` words nearest to b - a + c (unit vectors, cosine).
+    """ "``a`` is to ``b`` as ``c`` is to ?": the ``topn`` words nearest to b - a + c (unit vectors, cosine).
 
     With ``exclude`` the three query words cannot be answers (gensim's ``most_similar`` default).
     """
@@ -231,7 +253,9 @@ class AnalogyScore:
         return self.covered / self.total if self.total else 0.0
 
 
-def analogy_accuracy(vectors, questions: Path, *, restrict_vocab: int = 300_000, cells: int = 20_000_000) -> AnalogyScore:
+def analogy_accuracy(
+    vectors, questions: Path, *, restrict_vocab: int = 300_000, cells: int = 20_000_000
+) -> AnalogyScore:
     """Accuracy on Mikolov's analogy questions as gensim's ``evaluate_word_analogies`` scores it, batched.
 
     A question counts only if its four words are among the first ``restrict_vocab`` words; the answer
@@ -258,7 +282,9 @@ def analogy_accuracy(vectors, questions: Path, *, restrict_vocab: int = 300_000,
         scores = (normed[q[:, 1]] - normed[q[:, 0]] + normed[q[:, 2]]) @ normed.T
         scores[numpy.arange(len(q))[:, None], q[:, :3]] = -numpy.inf
         best = numpy.argpartition(-scores, 5, axis=1)[:, :5]  # the 5 best, unordered (as gensim's topn=5)
-        top = numpy.take_along_axis(best, numpy.argsort(-numpy.take_along_axis(scores, best, axis=1), axis=1), axis=1)
+        top = numpy.take_along_axis(
+            best, numpy.argsort(-numpy.take_along_axis(scores, best, axis=1), axis=1), axis=1
+        )
         for question, candidates in zip(q, top):
             ignore = {keys[i].upper() for i in question[:3]}
             predicted = next((keys[i].upper() for i in candidates if keys[i].upper() not in ignore), None)
@@ -274,7 +300,8 @@ def word_pair_scores(vectors, pairs_file: Path) -> tuple[float, float]:
 
 
 def evaluate(vectors, folder: Path) -> dict[str, float]:
-    """WordSim-353 and SimLex-999 Spearman with OOV rates, analogy accuracy with coverage; ``folder`` is ``word_eval``."""
+    """WordSim-353 and SimLex-999 Spearman with OOV rates, analogy accuracy with coverage; ``folder`` is
+    ``word_eval``."""
     folder = Path(folder)
     ws, ws_oov = word_pair_scores(vectors, folder / "wordsim353.tsv")
     sl, sl_oov = word_pair_scores(vectors, folder / "simlex999.txt")
@@ -296,7 +323,9 @@ def word_map(vectors, groups: dict[str, list[str]], *, ax=None, seed: int = 0):
     from sklearn.decomposition import PCA
 
     words = [w for group in groups.values() for w in group if w in vectors.key_to_index]
-    points = PCA(n_components=2, random_state=seed).fit_transform(numpy.stack([vectors.get_vector(w, norm=True) for w in words]))
+    points = PCA(n_components=2, random_state=seed).fit_transform(
+        numpy.stack([vectors.get_vector(w, norm=True) for w in words])
+    )
     ax = ax or plt.subplots(figsize=(6.5, 5))[1]
     where = dict(zip(words, points))
     for colour, (label, group) in enumerate(groups.items()):
@@ -308,4 +337,3 @@ def word_map(vectors, groups: dict[str, list[str]], *, ax=None, seed: int = 0):
     ax.set(xticks=[], yticks=[], title="Word vectors projected to 2-D (PCA)")
     ax.legend(fontsize=8)
     return ax
-

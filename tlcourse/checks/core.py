@@ -47,7 +47,9 @@ class Result:
         return text
 
 
-def run(exercise: str, answer: Any, test: Callable[[Any], None], *, success: str = "well done.", show: bool = True) -> Result:
+def run(
+    exercise: str, answer: Any, test: Callable[[Any], None], *, success: str = "well done.", show: bool = True
+) -> Result:
     """Run ``test(answer)`` and turn whatever happens into a :class:`Result` (printed if ``show``).
 
     ``test`` raises :class:`Wrong` with a hint for a wrong answer and :class:`NotDone` (or lets the
@@ -59,7 +61,11 @@ def run(exercise: str, answer: Any, test: Callable[[Any], None], *, success: str
         test(answer)
         result = Result(exercise, PASSED, success, answer)
     except (NotDone, NotImplementedError) as error:
-        message = str(error) if isinstance(error, NotDone) else "the cell above still raises NotImplementedError: write your answer there and run it."
+        message = (
+            str(error)
+            if isinstance(error, NotDone)
+            else "the cell above still raises NotImplementedError: write your answer there and run it."
+        )
         result = Result(exercise, NOT_DONE, message, answer)
     except Wrong as error:
         result = Result(exercise, WRONG, str(error), answer)

@@ -8,7 +8,6 @@ goes on with.
 
 from __future__ import annotations
 
-
 import numpy
 import torch
 
@@ -42,7 +41,13 @@ def _batches(n_batches: int = 6, seed: int = 0) -> list[dict]:
         ids = torch.randint(1, 30, (4, 5), generator=generator)
         mask = torch.ones(4, 5, dtype=torch.long)
         mask[0, 3:] = 0
-        out.append({"input_ids": ids, "attention_mask": mask, "labels": torch.randint(0, 2, (4,), generator=generator)})
+        out.append(
+            {
+                "input_ids": ids,
+                "attention_mask": mask,
+                "labels": torch.randint(0, 2, (4,), generator=generator),
+            }
+        )
     return out
 
 
@@ -74,7 +79,8 @@ def _same(a, b) -> bool:
 
 
 def fit(answer) -> core.Result:
-    """Exercise 2: ``answer(model, batches, optimizer, scheduler, *, clip=..., progress=...)`` trains one epoch, returns losses."""
+    """Exercise 2: ``answer(model, batches, optimizer, scheduler, *, clip=..., progress=...)`` trains one
+    epoch, returns losses."""
 
     def test(function):
         batches = _batches()
@@ -82,7 +88,10 @@ def fit(answer) -> core.Result:
         losses = function(model, batches, optimizer, scheduler, clip=0.05, progress=False)
         reference = {}
         for name, kwargs in {
-            "right": {}, "no zero": {"zero": False}, "no schedule": {"step_schedule": False}, "no clip": {"clipping": False},
+            "right": {},
+            "no zero": {"zero": False},
+            "no schedule": {"step_schedule": False},
+            "no clip": {"clipping": False},
         }.items():
             m, o, s = _setup()
             reference[name] = _variant(m, _batches(), o, s, clip=0.05, **kwargs)
@@ -90,18 +99,37 @@ def fit(answer) -> core.Result:
             raise core.Wrong(f"return a list with one loss (a float) per batch: {len(batches)} batches here.")
         if _same(model, reference["right"][0]):
             if not numpy.allclose([float(x) for x in losses], reference["right"][1], atol=1e-5):
-                raise core.Wrong("the model trained right, but return each batch's loss before its step, as a float (loss.item()).")
+                raise core.Wrong(
+                    "the model trained right, but return each batch's loss before its step, as a float "
+                    "(loss.item())."
+                )
             return
         if _same(model, reference["no zero"][0]):
-            raise core.Wrong("gradients pile up across steps: call optimizer.zero_grad() before each loss.backward().")
+            raise core.Wrong(
+                "gradients pile up across steps: call optimizer.zero_grad() before each loss.backward()."
+            )
         if _same(model, reference["no schedule"][0]):
-            raise core.Wrong("the learning rate never warms up or decays: call scheduler.step() after each optimizer.step().")
+            raise core.Wrong(
+                "the learning rate never warms up or decays: call scheduler.step() after each "
+                "optimizer.step()."
+            )
         if _same(model, reference["no clip"][0]):
-            raise core.Wrong("clip the gradients' norm to `clip` between backward and the step: torch.nn.utils.clip_grad_norm_(model.parameters(), clip).")
-        raise core.Wrong("after 6 steps the weights differ from the reference loop's: per batch, loss = model(**batch).loss, "
-                         "zero_grad, backward, clip, optimizer.step(), scheduler.step().")
+            raise core.Wrong(
+                "clip the gradients' norm to `clip` between backward and the step: "
+                "torch.nn.utils.clip_grad_norm_(model.parameters(), clip)."
+            )
+        raise core.Wrong(
+            "after 6 steps the weights differ from the reference loop's: per batch, loss = "
+            "model(**batch).loss, "
+            "zero_grad, backward, clip, optimizer.step(), scheduler.step()."
+        )
 
-    return core.run("Exercise 2 (the fine-tuning loop)", answer, test, success="step for step the same weights as the reference loop.")
+    return core.run(
+        "Exercise 2 (the fine-tuning loop)",
+        answer,
+        test,
+        success="step for step the same weights as the reference loop.",
+    )
 
 
 def length_buckets(answer) -> core.Result:
@@ -109,7 +137,9 @@ def length_buckets(answer) -> core.Result:
 
     def test(function):
         rng = numpy.random.default_rng(5)
-        lengths = numpy.clip(rng.lognormal(3.2, 0.5, size=997).astype(int), 3, 128).tolist()  # held out: made-up lengths
+        lengths = numpy.clip(
+            rng.lognormal(3.2, 0.5, size=997).astype(int), 3, 128
+        ).tolist()  # held out: made-up lengths
         for batch_size in (16, 7):
             batches = function(lengths, batch_size, seed=1)
             try:
@@ -119,19 +149,34 @@ def length_buckets(answer) -> core.Result:
             flat = sorted(i for batch in batches for i in batch)
             if flat != list(range(len(lengths))):
                 missing = len(set(range(len(lengths))) - set(flat))
-                raise core.Wrong(f"every example must be in exactly one batch ({missing} missing, {len(flat) - len(set(flat))} repeated): keep the last, shorter batch too.")
+                raise core.Wrong(
+                    f"every example must be in exactly one batch ({missing} missing, "
+                    f"{len(flat) - len(set(flat))} repeated): keep the last, shorter batch too."
+                )
             if max(len(b) for b in batches) > batch_size:
                 raise core.Wrong(f"no batch may hold more than batch_size={batch_size} examples.")
             ours = finetuning.padding_share(batches, lengths)
-            shuffled = finetuning.padding_share(finetuning.random_batches(len(lengths), batch_size, seed=1), lengths)
+            shuffled = finetuning.padding_share(
+                finetuning.random_batches(len(lengths), batch_size, seed=1), lengths
+            )
             if ours > shuffled / 3:
-                raise core.Wrong(f"{ours:.0%} of the positions are padding, against {shuffled:.0%} for shuffled batches: "
-                                 "put texts of similar length together (sort by length, then cut into batches).")
+                raise core.Wrong(
+                    f"{ours:.0%} of the positions are padding, against {shuffled:.0%} for shuffled batches: "
+                    "put texts of similar length together (sort by length, then cut into batches)."
+                )
             longest = [max(lengths[i] for i in batch) for batch in batches]
             if longest == sorted(longest) or longest == sorted(longest, reverse=True):
-                raise core.Wrong("the batches come in order of length, so training sees all short texts first: shuffle the batches.")
+                raise core.Wrong(
+                    "the batches come in order of length, so training sees all short texts first: shuffle "
+                    "the batches."
+                )
 
-    return core.run("Exercise 1 (length-bucketed batches)", answer, test, success="every example once, and far less padding than shuffled batches.")
+    return core.run(
+        "Exercise 1 (length-bucketed batches)",
+        answer,
+        test,
+        success="every example once, and far less padding than shuffled batches.",
+    )
 
 
 def discriminative_lrs(answer) -> core.Result:
@@ -150,11 +195,25 @@ def discriminative_lrs(answer) -> core.Result:
             if numpy.allclose(got, expected, rtol=1e-9):
                 continue
             if numpy.allclose(got, expected[::-1], rtol=1e-9):
-                raise core.Wrong("the list starts from the top (the head gets base_lr) and goes down to the embeddings.")
+                raise core.Wrong(
+                    "the list starts from the top (the head gets base_lr) and goes down to the embeddings."
+                )
             if numpy.allclose(got, [base * factor**k for k in range(n)], rtol=1e-9):
-                raise core.Wrong("lower layers learn more slowly: divide by the factor at each step down, do not multiply.")
+                raise core.Wrong(
+                    "lower layers learn more slowly: divide by the factor at each step down, do not multiply."
+                )
             if numpy.allclose(got, [base / factor ** (k + 1) for k in range(n)], rtol=1e-9):
-                raise core.Wrong("the top group (the head) keeps base_lr itself; the next one down gets base_lr / factor.")
-            raise core.Wrong(f"with base_lr={base}, {n} groups, factor={factor}: expected {[f'{x:.3g}' for x in expected]}, got {[f'{x:.3g}' for x in got]}.")
+                raise core.Wrong(
+                    "the top group (the head) keeps base_lr itself; the next one down gets base_lr / factor."
+                )
+            raise core.Wrong(
+                f"with base_lr={base}, {n} groups, factor={factor}: expected "
+                f"{[f'{x:.3g}' for x in expected]}, got {[f'{x:.3g}' for x in got]}."
+            )
 
-    return core.run("Exercise 3 (discriminative learning rates)", answer, test, success="each group down learns factor times more slowly.")
+    return core.run(
+        "Exercise 3 (discriminative learning rates)",
+        answer,
+        test,
+        success="each group down learns factor times more slowly.",
+    )

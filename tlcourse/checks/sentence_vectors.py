@@ -32,12 +32,22 @@ def sif_weights(answer) -> core.Result:
                 continue
             raw = numpy.array([a / (a + c) for c in counts.values()])
             if numpy.allclose(values, raw, rtol=1e-6):
-                raise core.Wrong("p(w) is a probability: divide each count by the total number of tokens first.")
+                raise core.Wrong(
+                    "p(w) is a probability: divide each count by the total number of tokens first."
+                )
             if numpy.allclose(values, 1 / reference, rtol=1e-6) or got["the"] > got["awful"]:
-                raise core.Wrong("frequent words must get *small* weights: a / (a + p(w)), so 'the' counts less than 'awful'.")
-            raise core.Wrong(f"with a={a}, weights differ from a / (a + p(w)); e.g. 'film' should get {expected['film']:.4f}, not {got['film']:.4f}.")
+                raise core.Wrong(
+                    "frequent words must get *small* weights: a / (a + p(w)), so 'the' counts less than "
+                    "'awful'."
+                )
+            raise core.Wrong(
+                f"with a={a}, weights differ from a / (a + p(w)); e.g. 'film' should get "
+                f"{expected['film']:.4f}, not {got['film']:.4f}."
+            )
 
-    return core.run("Exercise 1 (SIF weights)", answer, test, success="rare words weigh more, exactly a / (a + p(w)).")
+    return core.run(
+        "Exercise 1 (SIF weights)", answer, test, success="rare words weigh more, exactly a / (a + p(w))."
+    )
 
 
 def _padded_batch(seed: int = 0):
@@ -60,24 +70,42 @@ def mean_pool(answer) -> core.Result:
         if not isinstance(got, torch.Tensor):
             raise core.Wrong("return a torch tensor of shape (n, D).")
         if tuple(got.shape) != (states.shape[0], states.shape[2]):
-            raise core.Wrong(f"for last_hidden of shape {tuple(states.shape)} return shape {(states.shape[0], states.shape[2])}, got {tuple(got.shape)}.")
-        reference = torch.stack([states[row, :length].mean(dim=0) for row, length in enumerate(lengths)])  # a per-row loop
+            raise core.Wrong(
+                f"for last_hidden of shape {tuple(states.shape)} return shape "
+                f"{(states.shape[0], states.shape[2])}, got {tuple(got.shape)}."
+            )
+        reference = torch.stack(
+            [states[row, :length].mean(dim=0) for row, length in enumerate(lengths)]
+        )  # a per-row loop
         if torch.allclose(got, reference, atol=1e-5):
             alone = function(states[1:2, :2].clone(), mask[1:2, :2].clone())
             if not torch.allclose(alone[0], got[1], atol=1e-5):
                 raise core.Wrong("a sentence's vector must not depend on the batch it is in.")
             return
         if torch.allclose(got, states.mean(dim=1), atol=1e-4):
-            raise core.Wrong("you average over padding too: multiply by the attention mask and divide by the number of real tokens.")
+            raise core.Wrong(
+                "you average over padding too: multiply by the attention mask and divide by the number of "
+                "real tokens."
+            )
         if torch.allclose(got, (states * mask[..., None]).sum(dim=1), atol=1e-4):
-            raise core.Wrong("you sum the real tokens but do not divide: divide by each sentence's number of real tokens.")
+            raise core.Wrong(
+                "you sum the real tokens but do not divide: divide by each sentence's number of real tokens."
+            )
         if torch.allclose(got, (states * mask[..., None]).sum(dim=1) / states.shape[1], atol=1e-4):
-            raise core.Wrong("you divide by the padded length T: divide by the number of real tokens (mask.sum), counting no padding.")
+            raise core.Wrong(
+                "you divide by the padded length T: divide by the number of real tokens (mask.sum), counting "
+                "no padding."
+            )
         if torch.allclose(got, states[:, 0], atol=1e-4):
             raise core.Wrong("that is the first ([CLS]) position, not the mean of the real tokens.")
         raise core.Wrong("the values differ from the mean over real tokens (where attention_mask is 1).")
 
-    return core.run("Exercise 2 (mean pooling over real tokens)", answer, test, success="padding is left out, and a sentence's vector no longer depends on its batch.")
+    return core.run(
+        "Exercise 2 (mean pooling over real tokens)",
+        answer,
+        test,
+        success="padding is left out, and a sentence's vector no longer depends on its batch.",
+    )
 
 
 def _rated(seed: int = 0, n: int = 12):
@@ -90,7 +118,8 @@ def _rated(seed: int = 0, n: int = 12):
 
 
 def agreement(answer) -> core.Result:
-    """Exercise 3: ``answer(vectors (n, D), human (n, n))`` -> Pearson of cosines vs ratings, each pair once."""
+    """Exercise 3: ``answer(vectors (n, D), human (n, n))`` -> Pearson of cosines vs ratings, each pair
+    once."""
 
     def test(function):
         from scipy import stats
@@ -108,18 +137,32 @@ def agreement(answer) -> core.Result:
             pairs = numpy.triu_indices(len(human), k=1)
             cosines = sentences.cosine_matrix(vectors)
             if abs(got - numpy.corrcoef(cosines.ravel(), human.ravel())[0, 1]) < 1e-6:
-                raise core.Wrong("use each pair once, above the diagonal (numpy.triu_indices(n, k=1)): the diagonal is 1 for every method, and the ratings below it are empty.")
+                raise core.Wrong(
+                    "use each pair once, above the diagonal (numpy.triu_indices(n, k=1)): the diagonal is 1 "
+                    "for every method, and the ratings below it are empty."
+                )
             if abs(got - numpy.corrcoef((vectors @ vectors.T)[pairs], human[pairs])[0, 1]) < 1e-6:
-                raise core.Wrong("compare directions, not raw dot products: use the cosine (divide by the vectors' lengths).")
+                raise core.Wrong(
+                    "compare directions, not raw dot products: use the cosine (divide by the vectors' "
+                    "lengths)."
+                )
             if abs(got - stats.spearmanr(cosines[pairs], human[pairs])[0]) < 1e-6:
-                raise core.Wrong("that is Spearman's rank correlation; this exercise asks for Pearson's (numpy.corrcoef).")
-            raise core.Wrong(f"expected {expected:.4f} on the check's own data, got {got:.4f}: cosine of every pair above the diagonal against the ratings, then Pearson.")
+                raise core.Wrong(
+                    "that is Spearman's rank correlation; this exercise asks for Pearson's (numpy.corrcoef)."
+                )
+            raise core.Wrong(
+                f"expected {expected:.4f} on the check's own data, got {got:.4f}: cosine of every pair above "
+                f"the diagonal against the ratings, then Pearson."
+            )
 
-    return core.run("Exercise 3 (agreement with people)", answer, test, success="each pair once, cosines against ratings.")
+    return core.run(
+        "Exercise 3 (agreement with people)", answer, test, success="each pair once, cosines against ratings."
+    )
 
 
 def search(answer) -> core.Result:
-    """Exercise 4: ``answer(query (D,), vectors (n, D), k=...)`` -> the ``k`` most cosine-similar rows, best first."""
+    """Exercise 4: ``answer(query (D,), vectors (n, D), k=...)`` -> the ``k`` most cosine-similar rows, best
+    first."""
 
     def test(function):
         rng = numpy.random.default_rng(3)
@@ -134,12 +177,19 @@ def search(answer) -> core.Result:
                 if numpy.array_equal(got, expected):
                     continue
                 if numpy.array_equal(got, numpy.argsort(-(vectors @ query))[:k]):
-                    raise core.Wrong("a raw dot product favours long vectors: divide by the lengths (cosine) before ranking.")
+                    raise core.Wrong(
+                        "a raw dot product favours long vectors: divide by the lengths (cosine) before "
+                        "ranking."
+                    )
                 if set(got.tolist()) == set(expected.tolist()):
-                    raise core.Wrong("the right rows, in the wrong order: return them best first (highest cosine first).")
+                    raise core.Wrong(
+                        "the right rows, in the wrong order: return them best first (highest cosine first)."
+                    )
                 unit = vectors / numpy.linalg.norm(vectors, axis=1, keepdims=True)
                 if numpy.array_equal(got, numpy.argsort(unit @ query)[:k]):
                     raise core.Wrong("these are the *least* similar rows: sort by decreasing cosine.")
                 raise core.Wrong("these are not the k rows with the highest cosine similarity to the query.")
 
-    return core.run("Exercise 4 (semantic search)", answer, test, success="the k nearest rows by cosine, best first.")
+    return core.run(
+        "Exercise 4 (semantic search)", answer, test, success="the k nearest rows by cosine, best first."
+    )
