@@ -124,8 +124,8 @@ READER = textwrap.dedent(
 )
 
 
-def _run_read_only(base: Path) -> subprocess.CompletedProcess:
-    """Run READER with ``base`` read-only: a read-only bind mount as root, file modes otherwise."""
+def _run_read_only(base: Path, reader: str = READER) -> subprocess.CompletedProcess:
+    """Run ``reader`` (READER by default) with ``base`` read-only: a read-only bind mount as root, file modes otherwise."""
     if os.geteuid() == 0:
         if shutil.which("unshare") is None:
             pytest.skip("needs unshare(1) to make a read-only mount as root")
@@ -135,12 +135,12 @@ def _run_read_only(base: Path) -> subprocess.CompletedProcess:
         )
         return subprocess.run(
             ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
-            capture_output=True, text=True, timeout=60, env={**os.environ, "READER": READER},
+            capture_output=True, text=True, timeout=60, env={**os.environ, "READER": reader},
         )
     for path in [base, *base.rglob("*")]:
         path.chmod(path.stat().st_mode & ~0o222)
     try:
-        return subprocess.run([sys.executable, "-c", READER, str(base)], capture_output=True, text=True, timeout=60)
+        return subprocess.run([sys.executable, "-c", reader, str(base)], capture_output=True, text=True, timeout=60)
     finally:
         for path in [base, *base.rglob("*")]:
             path.chmod(path.stat().st_mode | 0o200)
@@ -173,3 +173,65 @@ def test_root_follows_environment(monkeypatch, tmp_path):
 def test_bad_names_are_refused(tmp_path):
     with pytest.raises(ValueError, match="plain words"):
         cache.build("../escape", lambda folder: None, version="1", base=tmp_path)
+
+
+def _counting_builder(counter: list):
+    def builder(folder: Path) -> None:
+        counter.append(1)
+        (folder / "weights.bin").write_bytes(bytes(range(256)) * 64)
+        (folder / "rows.jsonl").write_text('{"text": "a"}\n' * 10, encoding="utf-8")
+
+    return builder
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [
+        lambda entry: (entry / "weights.bin").write_bytes((entry / "weights.bin").read_bytes()[:1000]),  # truncated
+        lambda entry: (entry / "rows.jsonl").write_text("", encoding="utf-8"),  # emptied
+        lambda entry: (entry / "rows.jsonl").write_text('{"text": "b"}\n' * 10, encoding="utf-8"),  # same size
+        lambda entry: (entry / "weights.bin").unlink(),  # gone
+    ],
+    ids=["truncated", "emptied", "changed-same-size", "deleted"],
+)
+def test_a_damaged_entry_is_found_and_rebuilt(tmp_path, damage):
+    builds: list = []
+    entry = cache.build("thing", _counting_builder(builds), version="1", base=tmp_path)
+    assert cache.verify("thing", "1", base=tmp_path) == [] and cache.is_built("thing", "1", base=tmp_path)
+    damage(entry)
+    assert cache.verify("thing", "1", base=tmp_path) and not cache.is_built("thing", "1", base=tmp_path)
+    again = cache.build("thing", _counting_builder(builds), version="1", base=tmp_path)
+    assert again == entry and len(builds) == 2 and cache.verify("thing", "1", base=tmp_path, deep=True) == []
+
+
+def test_force_rebuilds_a_whole_entry(tmp_path):
+    builds: list = []
+    cache.build("thing", _counting_builder(builds), version="1", base=tmp_path)
+    cache.build("thing", _counting_builder(builds), version="1", base=tmp_path)
+    cache.build("thing", _counting_builder(builds), version="1", base=tmp_path, force=True)
+    assert len(builds) == 2
+
+
+DAMAGED_READER = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from tlcourse import cache
+
+    try:
+        cache.build("thing", lambda folder: None, version="1", base=Path(sys.argv[1]))
+        print("served a damaged entry")
+    except cache.CacheError as error:
+        print("refused", error)
+    """
+)
+
+
+def test_a_damaged_entry_in_a_read_only_cache_is_named_with_its_fix(tmp_path):
+    base = tmp_path / "cache"
+    entry = cache.build("thing", _counting_builder([]), version="1", base=base)
+    (entry / "rows.jsonl").write_text("", encoding="utf-8")
+    result = _run_read_only(base, DAMAGED_READER)
+    assert result.returncode == 0, result.stderr
+    assert "refused" in result.stdout and "damaged" in result.stdout, result.stdout
+    assert "rows.jsonl has 0 bytes" in result.stdout and "prepare --force --asset thing" in result.stdout

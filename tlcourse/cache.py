@@ -3,12 +3,15 @@
 Each asset is built in a temporary folder beside its final place and renamed into place only when
 complete, under a file lock, so that an interrupted build leaves nothing half-written and thirty
 kernels asking for one asset at once cause one build. A cache that is read-only to the user still
-serves what it holds. Lesson 00's environment check prints where it is.
+serves what it holds. Each entry's manifest records its files' sizes (and the sha256 of the small ones):
+an entry damaged since (a truncated or emptied file) is found before use and rebuilt, or, where the cache
+is read-only, named with the command that fixes it. Lesson 00's environment check prints where it is.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
 import json
 import os
 import shutil
@@ -22,6 +25,9 @@ ENV_VAR = "TLCOURSE_CACHE"
 MANIFEST = "MANIFEST.json"
 _TMP_PREFIX = ".tmp-"
 _LOCKS = ".locks"
+#: Files up to this size are hashed at build time and checked at every use (a few ms); larger ones by size,
+#: and by hash only when asked (``verify(..., deep=True)``, as ``doctor`` does).
+HASH_LIMIT = 16 * 2**20
 
 
 class CacheError(RuntimeError):
@@ -44,8 +50,44 @@ def entry_path(name: str, version: str, *, base: Path | None = None) -> Path:
 
 
 def is_built(name: str, version: str, *, base: Path | None = None) -> bool:
-    """Whether a complete copy of the asset is in the cache."""
-    return (entry_path(name, version, base=base) / MANIFEST).is_file()
+    """Whether a complete, undamaged copy of the asset is in the cache (sizes and small files' hashes)."""
+    return (entry_path(name, version, base=base) / MANIFEST).is_file() and not verify(name, version, base=base)
+
+
+def verify(name: str, version: str, *, base: Path | None = None, deep: bool = False) -> list[str]:
+    """What is wrong with the cached entry, one line a damaged file (``[]``: whole, or not built at all).
+
+    Sizes are always compared with the manifest and small files' sha256 too; ``deep`` hashes every file.
+    """
+    folder = entry_path(name, version, base=base)
+    try:
+        record = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return []
+    except (OSError, ValueError) as error:
+        return [f"{MANIFEST} cannot be read ({error})"]
+    problems = []
+    hashes = record.get("sha256", {})
+    for relative, size in record.get("files", {}).items():
+        path = folder / relative
+        try:
+            actual = path.stat().st_size
+        except OSError:
+            problems.append(f"{relative} is missing")
+            continue
+        if actual != size:
+            problems.append(f"{relative} has {actual:,} bytes, {size:,} when built")
+        elif relative in hashes and (deep or size <= HASH_LIMIT) and _sha256(path) != hashes[relative]:
+            problems.append(f"{relative} has changed since it was built (sha256)")
+    return problems
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(2**20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 def manifest(name: str, version: str, *, base: Path | None = None) -> dict:
@@ -59,32 +101,43 @@ def build(
     *,
     version: str,
     base: Path | None = None,
+    force: bool = False,
 ) -> Path:
     """Return the folder of asset ``name``, building it first with ``builder(folder)`` if needed.
 
     ``builder`` writes the asset's files into the empty folder it is given. Concurrent callers wait
     for one build; a build killed half-way leaves only a temporary folder that the next build removes.
+    A damaged entry (see :func:`verify`) is rebuilt, and so is a whole one with ``force``.
     """
     base = base or root()
     final = entry_path(name, version, base=base)
-    if (final / MANIFEST).is_file():
+    damage = verify(name, version, base=base)
+    if (final / MANIFEST).is_file() and not damage and not force:
         return final
     try:
         (base / _LOCKS).mkdir(parents=True, exist_ok=True)
         lock = filelock.FileLock(str(base / _LOCKS / f"{name}.lock"))
         lock.acquire()
     except OSError as error:
+        if damage:
+            raise CacheError(
+                f"The asset {name!r} in the cache at {final} is damaged ({'; '.join(damage)}), and the cache "
+                f"cannot be written ({error.strerror or error}). Ask whoever manages it to run "
+                f"`python -m tlcourse prepare --force --asset {name}` with {ENV_VAR}={base}, "
+                f"or point {ENV_VAR} at a folder of your own."
+            ) from error
         raise CacheError(
             f"The asset {name!r} is not in the cache at {base}, and that folder cannot be written "
             f"({error.strerror or error}). Ask whoever manages it to run "
             f"`python -m tlcourse prepare`, or point {ENV_VAR} at a folder of your own."
         ) from error
     try:
-        if (final / MANIFEST).is_file():  # another process built it while we waited
+        # another process built (or repaired) it while we waited
+        if (final / MANIFEST).is_file() and not force and not verify(name, version, base=base):
             return final
         for stale in base.glob(f"{_TMP_PREFIX}{name}-{version}-*"):
             shutil.rmtree(stale, ignore_errors=True)
-        if final.exists():  # a folder without a manifest: not ours to trust
+        if final.exists():  # damaged, forced, or without a manifest: not ours to trust
             shutil.rmtree(final)
         tmp = Path(tempfile.mkdtemp(prefix=f"{_TMP_PREFIX}{name}-{version}-", dir=base))
         try:
@@ -145,6 +198,7 @@ def _write_manifest(folder: Path, name: str, version: str) -> None:
         "built": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
         "files": files,
         "bytes": sum(files.values()),
+        "sha256": {relative: _sha256(folder / relative) for relative in files},
     }
     # Directories keep their permissions through the rename: make the entry readable to a class.
     for path in [folder, *folder.rglob("*")]:
