@@ -67,6 +67,26 @@ def _sorted_unshuffled(lengths, batch_size, *, seed):
     return [order[i : i + batch_size].tolist() for i in range(0, len(order), batch_size)]
 
 
+def _windows_in_order(lengths, batch_size, *, seed):
+    rng = numpy.random.default_rng(seed)
+    order = rng.permutation(len(lengths))
+    lengths = numpy.asarray(lengths)
+    batches = []
+    for start in range(0, len(order), 50 * batch_size):
+        chunk = order[start : start + 50 * batch_size]
+        chunk = chunk[numpy.argsort(lengths[chunk], kind="stable")]
+        batches.extend(chunk[i : i + batch_size].tolist() for i in range(0, len(chunk), batch_size))
+    return batches
+
+
+def _seed_ignored(lengths, batch_size, *, seed):
+    return finetuning.length_buckets(lengths, batch_size, seed=0)
+
+
+def _global_random(lengths, batch_size, *, seed):
+    return finetuning.length_buckets(lengths, batch_size, seed=int(numpy.random.randint(1 << 30)))
+
+
 def _drop_last(lengths, batch_size, *, seed):
     batches = finetuning.length_buckets(lengths, batch_size, seed=seed)
     return [b for b in batches if len(b) == batch_size]
@@ -75,9 +95,11 @@ def _drop_last(lengths, batch_size, *, seed):
 @pytest.mark.parametrize(
     "answer, hint",
     [(lambda lengths, batch_size, *, seed: finetuning.random_batches(len(lengths), batch_size, seed=seed), "similar length"),
-     (_sorted_unshuffled, "shuffle the batches"),
-     (_drop_last, "exactly one batch")],
-    ids=["no bucketing", "not shuffled", "last batch dropped"],
+     (_sorted_unshuffled, "shuffle the order of the batches"),
+     (_drop_last, "exactly one batch"), (_windows_in_order, "shuffle the order of the batches"),
+     (_seed_ignored, "the seed must decide"), (_global_random, "same seed gave different batches")],
+    ids=["no bucketing", "not shuffled", "last batch dropped", "windows in length order", "seed ignored",
+         "global random state"],
 )
 def test_length_buckets_wrong_answers(answer, hint):
     result = check.length_buckets(answer)

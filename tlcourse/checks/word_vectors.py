@@ -196,8 +196,11 @@ def _toy_vectors():
     rng = numpy.random.default_rng(7)
     words = [f"w{i}" for i in range(60)]
     vectors = rng.normal(size=(60, 8)) * rng.uniform(0.2, 5.0, size=(60, 1))
+    # three near-copies of one direction: for near:copy :: twin:? each query word is the best "answer",
+    # so an answer that forgets to exclude any one of a, b, c shows it
+    cluster = vectors[0] + 0.05 * rng.normal(size=(3, 8))
     kv = KeyedVectors(8)
-    kv.add_vectors(words, vectors.astype(numpy.float32))
+    kv.add_vectors(words + ["near", "copy", "twin"], numpy.vstack([vectors, cluster]).astype(numpy.float32))
     return kv
 
 
@@ -207,8 +210,8 @@ def analogy(answer) -> core.Result:
     def test(function):
         kv = _toy_vectors()
         rng = numpy.random.default_rng(3)
-        for _ in range(6):
-            a, b, c = (f"w{i}" for i in rng.choice(60, size=3, replace=False))
+        queries = [tuple(f"w{i}" for i in rng.choice(60, size=3, replace=False)) for _ in range(6)]
+        for a, b, c in [*queries, ("near", "copy", "twin"), ("twin", "near", "copy")]:
             got = list(function(kv, a, b, c, exclude=True, topn=5))
             reference = [w for w, _ in kv.most_similar(positive=[b, c], negative=[a], topn=5)]
             if got == reference:
@@ -223,7 +226,8 @@ def analogy(answer) -> core.Result:
             core.expect(len(got) == 5, f"return the topn={5} best words, got {len(got)}.")
             core.expect(
                 not {a, b, c} & set(got),
-                "with exclude=True the query words a, b, c must not be among the answers.",
+                f"with exclude=True none of the three query words may be an answer: for {a}:{b} :: {c}:? you "
+                f"returned {sorted({a, b, c} & set(got))}.",
             )
             raw = kv.vectors[kv.get_index(b)] - kv.vectors[kv.get_index(a)] + kv.vectors[kv.get_index(c)]
             raw_rank = [
