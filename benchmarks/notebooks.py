@@ -134,7 +134,6 @@ def main() -> int:
         notebooks = sorted((ROOT / "lessons").glob(f"{args.only}*.ipynb")) + sorted((ROOT / "solutions").glob(f"{args.only}*.ipynb"))
         from tlcourse import assets
 
-        assets._merge_declared()
         needed = sorted({name for path in notebooks for name in assets.LESSONS.get(path.stem, ())})
         start = time.perf_counter()
         command = [sys.executable, "-m", "tlcourse", "prepare", "--profile", "tiny"]

@@ -217,7 +217,6 @@ def _needs(lesson: str, profile: str) -> tuple[list, list[str]]:
     """The hub assets and gensim-downloader sets ``lesson`` reads in ``profile``."""
     from tlcourse import assets
 
-    assets._merge_declared()
     names = assets.LESSONS.get(lesson, ())
     hub = [spec for spec in (assets.variant(name, profile) for name in names) if isinstance(spec, assets.Hub)]
     downloads = []

@@ -82,6 +82,28 @@ def go_offline() -> None:
             datasets_config.HF_DATASETS_OFFLINE = True
 
 
+def start_profile(asked: str | None = None, *, detect: bool = True, has_gpu: bool = False) -> tuple[str, str]:
+    """Choose the profile a process runs in, and switch Hugging Face offline when it needs no hub: ``(name, why)``.
+
+    ``asked`` (a notebook's or a command's argument) wins, then ``TLCOURSE_PROFILE``, then
+    ``profiles.detect`` (with ``detect=False``: ``tiny``, without probing the hub). The one place the
+    variable is read: called where a process starts (:func:`setup`, the command line, the fine-tuning
+    entry point), which then passes the name to every function that takes a ``profile``.
+    """
+    variable = os.environ.get(profiles.ENV_VAR, "").strip()
+    if asked is not None:
+        name, reason = profiles.get(asked).name, "asked for"
+    elif variable:
+        name, reason = profiles.get(variable).name, f"set by {profiles.ENV_VAR}"
+    elif detect:
+        name, reason = profiles.detect(has_gpu=has_gpu)
+    else:
+        name, reason = "tiny", f"the default when {profiles.ENV_VAR} is not set"
+    if not profiles.get(name).needs_hub:
+        go_offline()
+    return name, reason
+
+
 def seed_everything(seed: int) -> None:
     """Seed python's ``random``, numpy and torch (CPU and every GPU) with ``seed``."""
     import numpy
@@ -152,19 +174,11 @@ def setup(
 ) -> Environment:
     """Prepare a lesson's kernel and print a short banner; returns the :class:`Environment`.
 
-    ``profile`` overrides ``TLCOURSE_PROFILE`` and detection. ``lesson`` (e.g.
-    ``"00_map_of_transfer"``) checks at once that every asset the lesson needs is cached or can be
-    built here, so a missing download stops the first cell, not the thirtieth.
+    ``profile`` overrides ``TLCOURSE_PROFILE`` and detection (:func:`start_profile`); later cells pass
+    ``ENV.profile`` on. ``lesson`` (e.g. ``"00_map_of_transfer"``) checks at once that every asset the
+    lesson needs is cached or can be built here, so a missing download stops the first cell, not the thirtieth.
     """
-    from tlcourse import profiles as _profiles
-
-    if profile is not None:
-        name, reason = _profiles.get(profile).name, "chosen in the notebook"
-    else:
-        name, reason = _profiles.detect(has_gpu=_gpu_present())
-    if not _profiles.get(name).needs_hub:
-        go_offline()
-    os.environ[_profiles.ENV_VAR] = name  # later cells, and subprocesses, see the same profile
+    name, reason = start_profile(profile, has_gpu=_gpu_present())
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     quiet = in_ci()
     if quiet:
