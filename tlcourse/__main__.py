@@ -61,7 +61,7 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _build_lessons(args: argparse.Namespace) -> int:
-    from tlcourse import exercises
+    from tlcourse.authoring import exercises
 
     root = Path(args.root)
     problems = exercises.build_all(root, check=args.check)
