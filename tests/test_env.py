@@ -59,6 +59,14 @@ def test_tiny_is_offline_seeded_and_capped():
     assert again["draws"] == report["draws"]  # the same seed, the same numbers
 
 
+def test_threads_follow_omp_num_threads_unless_asked():
+    """Test workers side by side (setup.sh's TLCOURSE_TEST_WORKERS) and Binder set OMP_NUM_THREADS: kernels keep to it."""
+    code = "from tlcourse import env; import torch; env.setup(seed=0, verbose=False); print(torch.get_num_threads())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         env=subprocess_env(TLCOURSE_PROFILE="tiny", OMP_NUM_THREADS="1"))
+    assert out.stdout.split()[-1] == "1"
+
+
 def test_not_quiet_outside_ci():
     _, report = _probe(TLCOURSE_PROFILE="tiny", CI="")
     assert report["tqdm_disable"] is None

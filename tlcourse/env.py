@@ -177,6 +177,7 @@ def setup(
     ``profile`` overrides ``TLCOURSE_PROFILE`` and detection (:func:`start_profile`); later cells pass
     ``ENV.profile`` on. ``lesson`` (e.g. ``"00_map_of_transfer"``) checks at once that every asset the
     lesson needs is cached or can be built here, so a missing download stops the first cell, not the thirtieth.
+    ``threads`` defaults to ``OMP_NUM_THREADS`` where it is set, else every available CPU (capped by them).
     """
     name, reason = start_profile(profile, has_gpu=_gpu_present())
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
@@ -188,7 +189,7 @@ def setup(
     import torch
 
     cpus = available_cpus()
-    n_threads = max(1, min(threads or cpus, cpus))
+    n_threads = max(1, min(threads or _omp_threads() or cpus, cpus))
     torch.set_num_threads(n_threads)
     seed_everything(seed)
     chosen = pick_device(device)
@@ -218,6 +219,14 @@ def banner(environment: Environment) -> str:
             f"What '{environment.profile}' means for your numbers: {meaning}",
         ]
     )
+
+
+def _omp_threads() -> int | None:
+    """``OMP_NUM_THREADS`` as a number, where it is set (Binder's start script; test workers running side by side)."""
+    try:
+        return int(os.environ.get("OMP_NUM_THREADS", "")) or None
+    except ValueError:
+        return None
 
 
 def _gpu_present() -> bool:
