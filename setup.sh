@@ -82,4 +82,5 @@ if (( workers > 1 )); then
     parallel=(-n "$workers" --dist loadfile)
 fi
 .venv/bin/python -m tlcourse build-lessons --check
-.venv/bin/python -m pytest tests lessons solutions --nbval-lax -p no:cacheprovider ${parallel[@]+"${parallel[@]}"} "${@:2}"
+.venv/bin/python -m pytest tests lessons solutions --nbval-lax -p no:cacheprovider \
+    ${parallel[@]+"${parallel[@]}"} "${@:2}"

@@ -37,7 +37,10 @@ def _top_level_names(path) -> set[str]:
     tree = ast.parse(path.read_text(encoding="utf-8"))
     names = set()
     for node in tree.body:
-        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(node, ast.AnnAssign) else []
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        else:
+            targets = [node.target] if isinstance(node, ast.AnnAssign) else []
         names.update(t.id for t in targets if isinstance(t, ast.Name))
     return names
 
@@ -53,7 +56,8 @@ def test_every_module_that_declares_assets_is_on_the_one_list():
     }
     assert declaring and declaring == {module.__name__ for module in assets.declaring_modules()}
     # concept modules carry no lesson keys: the lesson -> assets map is assets.LESSONS alone
-    assert [path.name for path in (ROOT / "tlcourse").rglob("*.py") if "LESSONS" in _top_level_names(path)] == ["assets.py"]
+    with_lessons = [p.name for p in (ROOT / "tlcourse").rglob("*.py") if "LESSONS" in _top_level_names(p)]
+    assert with_lessons == ["assets.py"]
 
 
 def test_two_modules_declaring_one_name_is_an_error(monkeypatch):

@@ -60,8 +60,9 @@ def test_tiny_is_offline_seeded_and_capped():
 
 
 def test_threads_follow_omp_num_threads_unless_asked():
-    """Test workers side by side (setup.sh's TLCOURSE_TEST_WORKERS) and Binder set OMP_NUM_THREADS: kernels keep to it."""
-    code = "from tlcourse import env; import torch; env.setup(seed=0, verbose=False); print(torch.get_num_threads())"
+    """Test workers side by side (setup.sh's TLCOURSE_TEST_WORKERS) and Binder set OMP_NUM_THREADS."""
+    code = "from tlcourse import env; import torch; "
+    code += "env.setup(seed=0, verbose=False); print(torch.get_num_threads())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=subprocess_env(TLCOURSE_PROFILE="tiny", OMP_NUM_THREADS="1"))
     assert out.stdout.split()[-1] == "1"

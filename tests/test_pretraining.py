@@ -299,7 +299,8 @@ def test_shipped_model_loads_and_matches_its_log():
 def test_pretraining_script_lowers_the_loss(tmp_path):
     out = tmp_path / "model"
     # one thread, as the script's docstring advises: two ran many times slower on a shared 2-core machine
-    subprocess.run([sys.executable, str(ROOT / "tools" / "pretrain_masked.py"), "--out", str(out), "--steps", "30", "--threads", "1"],
+    script = str(ROOT / "tools" / "pretrain_masked.py")
+    subprocess.run([sys.executable, script, "--out", str(out), "--steps", "30", "--threads", "1"],
                    check=True, cwd=ROOT, capture_output=True, timeout=300)
     log = json.loads((out / "training_log.json").read_text())
     history = log["history"]

@@ -19,9 +19,9 @@ def clean_env(monkeypatch):
         monkeypatch.delenv(var, raising=False)
     for var in env.OFFLINE_VARS:  # start_profile switches them on for tiny; put them back afterwards
         monkeypatch.setenv(var, "0")
-    for module, flag in (("huggingface_hub.constants", "HF_HUB_OFFLINE"), ("datasets.config", "HF_HUB_OFFLINE")):
+    for module in ("huggingface_hub.constants", "datasets.config"):
         if module in sys.modules:
-            monkeypatch.setattr(sys.modules[module], flag, getattr(sys.modules[module], flag))
+            monkeypatch.setattr(sys.modules[module], "HF_HUB_OFFLINE", sys.modules[module].HF_HUB_OFFLINE)
     return monkeypatch
 
 
@@ -43,12 +43,15 @@ def test_unknown_profile_lists_valid_ones(clean_env):
         env.start_profile("medium")
 
 
+READS_THE_VARIABLE = r'environ(\.get\(|\[)\s*(_?profiles\.ENV_VAR|"TLCOURSE_PROFILE")'
+
+
 def test_the_variable_is_read_in_one_place():
-    """One channel: functions take ``profile``; only ``env.start_profile``, where a process starts, reads the variable."""
+    """One channel: functions take ``profile``; only ``env.start_profile`` (a process's start) reads it."""
     readers = [
         path.name
         for path in sorted((ROOT / "tlcourse").rglob("*.py"))
-        if re.search(r'environ(\.get\(|\[)\s*(_?profiles\.ENV_VAR|"TLCOURSE_PROFILE")', path.read_text(encoding="utf-8"))
+        if re.search(READS_THE_VARIABLE, path.read_text(encoding="utf-8"))
     ]
     assert readers == ["env.py"]
 

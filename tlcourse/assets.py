@@ -164,17 +164,19 @@ ASSETS = (
 LESSONS: dict[str, tuple[str, ...]] = {
     "00_map_of_transfer": ("movie_reviews",),
     "01_word_vectors": ("wiki", "lee", "word_eval", "word2vec", "pretrained_vectors"),
-    # Word vectors come from lesson 01's entries: its own word2vec in tiny, GloVe in small, Google News in full.
-    "02_sentence_vectors": ("encoder", "movie_reviews", "lee", "newsgroups", "base_encoder", "word2vec", "pretrained_vectors"),
+    # Word vectors come from lesson 01's entries: its word2vec in tiny, GloVe in small, Google News in full.
+    "02_sentence_vectors": (
+        "encoder", "movie_reviews", "lee", "newsgroups", "base_encoder", "word2vec", "pretrained_vectors"
+    ),
     "03_contextual_vectors": ("encoder", "movie_reviews"),
     "04_language_model_pretraining": ("wiki", "wiki_wordpiece", "wiki_bert", "movie_reviews", "encoder"),
-    # In tiny both point at bundled assets (encoder, movie_reviews), built on first use; nothing else is needed.
+    # In tiny both point at bundled assets (encoder, movie_reviews), built on first use; nothing else needed.
     "05_fine_tuning_bert": ("classifier_base", "sentiment"),
 }
 
 
 def declaring_modules() -> tuple[ModuleType, ...]:
-    """Every module that declares assets (an ``ASSETS`` tuple beside the code that builds them), this one first.
+    """Every module that declares assets (an ``ASSETS`` tuple beside the code that builds them), this first.
 
     The one list: a new module that declares assets is imported here (a test checks that none is left out).
     Imported when the registry is first used, not at import time, because they import this module for
@@ -192,7 +194,7 @@ def registry() -> dict[str, Asset]:
     for module in declaring_modules():
         for asset in module.ASSETS:
             if asset.name in found:
-                raise ValueError(f"{module.__name__} declares asset {asset.name!r}, which is already declared.")
+                raise ValueError(f"{module.__name__} declares {asset.name!r}, which is already declared.")
             found[asset.name] = asset
     return found
 

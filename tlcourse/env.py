@@ -83,7 +83,7 @@ def go_offline() -> None:
 
 
 def start_profile(asked: str | None = None, *, detect: bool = True, has_gpu: bool = False) -> tuple[str, str]:
-    """Choose the profile a process runs in, and switch Hugging Face offline when it needs no hub: ``(name, why)``.
+    """Choose the profile a process runs in; switch Hugging Face offline if it needs no hub. ``(name, why)``.
 
     ``asked`` (a notebook's or a command's argument) wins, then ``TLCOURSE_PROFILE``, then
     ``profiles.detect`` (with ``detect=False``: ``tiny``, without probing the hub). The one place the
@@ -176,7 +176,7 @@ def setup(
 
     ``profile`` overrides ``TLCOURSE_PROFILE`` and detection (:func:`start_profile`); later cells pass
     ``ENV.profile`` on. ``lesson`` (e.g. ``"00_map_of_transfer"``) checks at once that every asset the
-    lesson needs is cached or can be built here, so a missing download stops the first cell, not the thirtieth.
+    lesson needs is cached or can be built here, so a missing download stops the first cell, not the 30th.
     ``threads`` defaults to ``OMP_NUM_THREADS`` where it is set, else every available CPU (capped by them).
     """
     name, reason = start_profile(profile, has_gpu=_gpu_present())
@@ -222,7 +222,7 @@ def banner(environment: Environment) -> str:
 
 
 def _omp_threads() -> int | None:
-    """``OMP_NUM_THREADS`` as a number, where it is set (Binder's start script; test workers running side by side)."""
+    """``OMP_NUM_THREADS`` as a number where it is set (Binder's start script; test workers side by side)."""
     try:
         return int(os.environ.get("OMP_NUM_THREADS", "")) or None
     except ValueError:
