@@ -17,6 +17,10 @@
 #   torch==X  that requirement, installed first (e.g. "torch==2.5.1").
 # A second run with nothing changed (same pyproject.toml, setup.sh and TLCOURSE_TORCH) installs nothing and
 # starts at once.
+#
+# Tests: arguments after "test" go to pytest (e.g. -m "not slow" skips the minutes-long integration tests).
+# TLCOURSE_TEST_WORKERS=2 runs test files and notebooks two at a time (pytest-xdist, a whole file or notebook
+# per worker, one torch thread per process and kernel); unset or 1: one at a time, as before.
 set -euo pipefail
 
 mode="${1:-}"
@@ -105,5 +109,17 @@ fi
 cache="$(mktemp -d "${TMPDIR:-/tmp}/tlcourse-cache.XXXXXX")"
 trap 'rm -rf "$cache"' EXIT
 export TLCOURSE_CACHE="$cache" TLCOURSE_PROFILE=tiny
+workers="${TLCOURSE_TEST_WORKERS:-1}"
+if [[ ! "$workers" =~ ^[0-9]+$ || "$workers" -lt 1 ]]; then
+    echo "TLCOURSE_TEST_WORKERS must be a whole number of workers (e.g. 2), not '$workers'" >&2
+    exit 2
+fi
+parallel=()
+if (( workers > 1 )); then
+    # Each worker and each notebook kernel keeps to one torch thread, so the workers do not contend.
+    export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" MKL_NUM_THREADS="${MKL_NUM_THREADS:-1}"
+    parallel=(-n "$workers" --dist loadfile)
+fi
 .venv/bin/python -m tlcourse build-lessons --check
-.venv/bin/python -m pytest tests lessons solutions --nbval-lax -p no:cacheprovider "${@:2}"
+.venv/bin/python -m pytest tests lessons solutions --nbval-lax -p no:cacheprovider \
+    ${parallel[@]+"${parallel[@]}"} "${@:2}"

@@ -1,6 +1,6 @@
 """Peak memory of fine-tuning the `small` profile's classifier base alone (Binder caps a session at 2 GB).
 
-    .venv/bin/python benchmarks/finetune_memory.py            # prints the table and writes benchmarks/finetune_memory.md
+    .venv/bin/python -m benchmarks.finetune_memory            # prints the table and writes benchmarks/finetune_memory.md
 
 Lesson 05's `small` estimate (benchmarks/small_memory.py) ran over the cap; this isolates the cause. Each row
 is a fresh process that builds DistilBERT-base's architecture with random weights (the stand-in of
@@ -22,8 +22,7 @@ _RUN = """
 import resource, sys
 from pathlib import Path
 import torch, transformers
-sys.path.insert(0, {benchmarks!r})
-import small_memory
+from benchmarks import small_memory
 from tlcourse import corpora, finetuning
 folder = Path({folder!r})
 if not (folder / "config.json").exists():
@@ -41,16 +40,15 @@ def main() -> int:
     rows = []
     with tempfile.TemporaryDirectory() as scratch:
         for freeze in (False, True):
-            code = _RUN.format(benchmarks=str(ROOT / "benchmarks"), folder=str(Path(scratch) / "distilbert"), freeze_embeddings=freeze)
+            code = _RUN.format(folder=str(Path(scratch) / "distilbert"), freeze_embeddings=freeze)
             out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
             rows.append(("embeddings frozen" if freeze else "every weight trained", int(out.stdout.split()[-1])))
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import notebooks as bench
+    from benchmarks import notebooks as bench
 
     lines = [
         "# Peak memory of fine-tuning DistilBERT alone (an ESTIMATE: random weights, real sizes and code)",
         "",
-        "`.venv/bin/python benchmarks/finetune_memory.py`: a fresh process per row, 160 bundled sentences, one epoch.",
+        "`.venv/bin/python -m benchmarks.finetune_memory`: a fresh process per row, 160 bundled sentences, one epoch.",
         "",
         f"- commit: {bench.commit()}; machine: {bench.machine()}",
         "",

@@ -1,8 +1,8 @@
 """Benchmark: wall time and peak memory of every notebook, in the tiny profile, as a committed table.
 
-    .venv/bin/python benchmarks/notebooks.py            # every notebook in lessons/ and solutions/
-    .venv/bin/python benchmarks/notebooks.py --only 00  # notebooks whose name starts with 00
-    .venv/bin/python benchmarks/notebooks.py --test-command  # also time `bash setup.sh test` in a fresh clone
+    .venv/bin/python -m benchmarks.notebooks            # every notebook in lessons/ and solutions/
+    .venv/bin/python -m benchmarks.notebooks --only 00  # notebooks whose name starts with 00
+    .venv/bin/python -m benchmarks.notebooks --test-command  # also time `bash setup.sh test` in a fresh clone
 
 Assets are prepared first (their build time is its own row), so each notebook is timed on a warm cache,
 as a learner's second lesson would be. Peak memory is the largest resident set of the kernel process
@@ -134,7 +134,6 @@ def main() -> int:
         notebooks = sorted((ROOT / "lessons").glob(f"{args.only}*.ipynb")) + sorted((ROOT / "solutions").glob(f"{args.only}*.ipynb"))
         from tlcourse import assets
 
-        assets._merge_declared()
         needed = sorted({name for path in notebooks for name in assets.LESSONS.get(path.stem, ())})
         start = time.perf_counter()
         command = [sys.executable, "-m", "tlcourse", "prepare", "--profile", "tiny"]
@@ -162,7 +161,7 @@ def main() -> int:
         f"- commit: {commit()}",
         f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
         f"- machine: {machine()}",
-        "- how: `.venv/bin/python benchmarks/notebooks.py` (assets prepared first; each notebook in a fresh kernel on the warm cache; peak = kernel resident memory)",
+        "- how: `.venv/bin/python -m benchmarks.notebooks` (assets prepared first; each notebook in a fresh kernel on the warm cache; peak = kernel resident memory)",
         "",
         "| what | wall s | peak MB | status | against the target |",
         "|---|---:|---:|---|---|",

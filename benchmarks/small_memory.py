@@ -1,7 +1,7 @@
 """Estimate each lesson's peak memory in the `small` profile (Binder's cap is 2 GB) without the hub.
 
-    .venv/bin/python benchmarks/small_memory.py            # every lesson
-    .venv/bin/python benchmarks/small_memory.py --only 03
+    .venv/bin/python -m benchmarks.small_memory            # every lesson
+    .venv/bin/python -m benchmarks.small_memory --only 03
 
 The hub cannot be reached from the machines that build this course, so each hub asset of the `small`
 profile is replaced by a stand-in of the same architecture and size: a randomly initialised model from
@@ -23,8 +23,7 @@ import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import notebooks as bench  # noqa: E402  (the notebook runner and memory sampler)
+from benchmarks import notebooks as bench  # the notebook runner and memory sampler
 
 ROOT = bench.ROOT
 TABLE = ROOT / "benchmarks" / "small_memory.md"
@@ -184,7 +183,7 @@ def binder_environment(start: Path = ROOT / "binder" / "start") -> dict[str, str
 
 def _previous_rows() -> dict[str, tuple[str, str]]:
     """Rows of the committed table, by notebook name: ``(peak MB or "", notes)``."""
-    from tlcourse import catalogue
+    from tlcourse.authoring import catalogue
 
     return {cells[0]: (cells[1], cells[2]) for cells in catalogue.table_rows(TABLE) if len(cells) == 3 and cells[0].endswith(".ipynb")}
 
@@ -217,7 +216,6 @@ def _needs(lesson: str, profile: str) -> tuple[list, list[str]]:
     """The hub assets and gensim-downloader sets ``lesson`` reads in ``profile``."""
     from tlcourse import assets
 
-    assets._merge_declared()
     names = assets.LESSONS.get(lesson, ())
     hub = [spec for spec in (assets.variant(name, profile) for name in names) if isinstance(spec, assets.Hub)]
     downloads = []
@@ -272,7 +270,7 @@ def main() -> int:
         "",
         "ESTIMATES: hub models replaced by randomly initialised ones of the same architecture, hub data by synthetic",
         "rows of the same count; the lesson code runs unchanged, with the environment `binder/start` sets.",
-        "`.venv/bin/python benchmarks/small_memory.py [--only NN]` reruns some lessons and keeps the other rows.",
+        "`.venv/bin/python -m benchmarks.small_memory [--only NN]` reruns some lessons and keeps the other rows.",
         "",
         f"- machine: {bench.machine()}; each row ends with the commit and the time it was measured at",
         "",

@@ -1,8 +1,8 @@
 """Run lessons in the `small` or `full` profile on stand-ins, on whatever device `env.setup` picks (a GPU where
 there is one), and print a table: status, time, peak GPU memory and the slowest cell of each lesson.
 
-    python benchmarks/stand_in_run.py --profile full --only 05        # e.g. on a machine with a GPU
-    python benchmarks/stand_in_run.py --profile small --out table.md
+    python -m benchmarks.stand_in_run --profile full --only 05        # e.g. on a machine with a GPU
+    python -m benchmarks.stand_in_run --profile small --out table.md
 
 Colab with a GPU gets the `full` profile, and no machine that builds this course reaches the hub: this runs
 the lessons' real code on the real architectures and data sizes of a profile, with random weights and
@@ -24,9 +24,8 @@ import time
 import traceback
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import notebooks as bench  # noqa: E402
-import small_memory  # noqa: E402
+from benchmarks import notebooks as bench
+from benchmarks import small_memory
 
 ROOT = bench.ROOT
 
@@ -83,7 +82,7 @@ def run_lesson(notebook: Path, profile: str) -> dict:
         environment = os.environ | small_memory.stand_in_environment(notebook.stem, profile, scratch)
         environment |= {"MPLBACKEND": "Agg", "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
         # stdout carries the result; the cells' progress and any traceback stream to this process's stderr
-        out = subprocess.run([sys.executable, __file__, "--one", str(notebook)], env=environment, cwd=ROOT,
+        out = subprocess.run([sys.executable, "-m", "benchmarks.stand_in_run", "--one", str(notebook)], env=environment, cwd=ROOT,
                              stdout=subprocess.PIPE, text=True)
         lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
         if out.returncode or not lines:

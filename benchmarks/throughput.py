@@ -1,6 +1,6 @@
 """Benchmark: fine-tuning throughput of the packaged encoder, in real tokens/s and as a share of a matmul.
 
-    .venv/bin/python benchmarks/throughput.py            # writes benchmarks/throughput.md
+    .venv/bin/python -m benchmarks.throughput            # writes benchmarks/throughput.md
 
 Fine-tunes all-MiniLM-L6-v2 (the `tiny` profile's encoder) on the 200 bundled sentences, 2 epochs of
 batches of 16, four ways: the plain loop with length-bucketed batches, with shuffled batches padded to the
@@ -17,13 +17,11 @@ import argparse
 import dataclasses
 import datetime
 import os
-import sys
 from pathlib import Path
 
+from benchmarks import notebooks as bench  # commit and machine lines shared by the benchmark tables
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import notebooks as bench  # noqa: E402  (commit and machine lines shared by the benchmark tables)
 TABLE = ROOT / "benchmarks" / "throughput.md"
 
 
@@ -83,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         "# Fine-tuning throughput (lesson 05)",
         "",
         "all-MiniLM-L6-v2 fine-tuned on the 200 bundled sentences, batches of 16, "
-        f"{args.epochs} epochs. `.venv/bin/python benchmarks/throughput.py`.",
+        f"{args.epochs} epochs. `.venv/bin/python -m benchmarks.throughput`.",
         "Model FLOPs: 6 N + 12 L T d a real token (N non-embedding parameters, T the batch's padded length); "
         "the yardstick is a float32 2048x2048 matmul timed in the same run.",
         "",

@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from tlcourse import exercises
+from tlcourse.authoring import exercises
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import shutil
 
@@ -12,8 +13,7 @@ from tlcourse import assets, cache, corpora, env, packaged, profiles
 
 
 def test_every_asset_has_every_profile_and_honest_ids():
-    assets._merge_declared()
-    for name, asset in assets.REGISTRY.items():
+    for name, asset in assets.registry().items():
         assert set(asset.variants) == set(profiles.PROFILES), name
         assert isinstance(asset.variants["tiny"], assets.Built), f"{name}: tiny must be built locally"
         for spec in asset.variants.values():
@@ -27,11 +27,48 @@ def test_every_asset_has_every_profile_and_honest_ids():
 def test_every_lesson_notebook_is_registered():
     from conftest import ROOT
 
-    assets._merge_declared()
     for notebook in sorted((ROOT / "solutions").glob("*.ipynb")):
-        assert notebook.stem in assets.LESSONS, f"{notebook.name}: add it to a LESSONS table"
+        assert notebook.stem in assets.LESSONS, f"{notebook.name}: add its line to assets.LESSONS"
         for name in assets.LESSONS[notebook.stem]:
             assets.get(name)
+
+
+def _top_level_names(path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names = set()
+    for node in tree.body:
+        if isinstance(node, ast.Assign):
+            targets = node.targets
+        else:
+            targets = [node.target] if isinstance(node, ast.AnnAssign) else []
+        names.update(t.id for t in targets if isinstance(t, ast.Name))
+    return names
+
+
+def test_every_module_that_declares_assets_is_on_the_one_list():
+    """A module with an ``ASSETS`` tuple that ``declaring_modules`` leaves out would be silently ignored."""
+    from conftest import ROOT
+
+    declaring = {
+        ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        for path in sorted((ROOT / "tlcourse").rglob("*.py"))
+        if "ASSETS" in _top_level_names(path)
+    }
+    assert declaring and declaring == {module.__name__ for module in assets.declaring_modules()}
+    # concept modules carry no lesson keys: the lesson -> assets map is assets.LESSONS alone
+    with_lessons = [p.name for p in (ROOT / "tlcourse").rglob("*.py") if "LESSONS" in _top_level_names(p)]
+    assert with_lessons == ["assets.py"]
+
+
+def test_two_modules_declaring_one_name_is_an_error(monkeypatch):
+    monkeypatch.setattr(assets, "declaring_modules", lambda: (assets, assets))
+    assets.registry.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="already declared"):
+            assets.registry()
+    finally:
+        monkeypatch.undo()
+        assets.registry.cache_clear()
 
 
 def test_unknown_asset_is_explained():

@@ -18,13 +18,13 @@ def test_every_notebook_has_a_row():
     for folder in ("lessons", "solutions"):
         for path in sorted((ROOT / folder).glob("*.ipynb")):
             name = f"{folder}/{path.name}"
-            assert name in rows, f"benchmarks/notebooks.md has no row for {name}: run benchmarks/notebooks.py"
+            assert name in rows, f"benchmarks/notebooks.md has no row for {name}: run python -m benchmarks.notebooks"
             seconds, megabytes = float(rows[name][1]), float(rows[name][2])
             assert seconds > 0 and megabytes > 0
 
 
 def test_small_estimates_label_each_lesson_and_flag_any_over_binders_cap(tmp_path):
-    from tlcourse import catalogue
+    from tlcourse.authoring import catalogue
 
     (tmp_path / "benchmarks").mkdir()
     (tmp_path / "benchmarks" / "small_memory.md").write_text(
@@ -45,5 +45,5 @@ def test_every_lesson_has_a_small_estimate_with_the_commit_it_was_measured_at():
     table = (ROOT / "benchmarks" / "small_memory.md").read_text(encoding="utf-8")
     rows = {line.split("|")[1].strip(): line for line in table.splitlines() if line.startswith("| ") and ".ipynb" in line}
     for path in sorted((ROOT / "lessons").glob("*.ipynb")):
-        assert path.name in rows, f"benchmarks/small_memory.md has no row for {path.name}: run benchmarks/small_memory.py --only {path.name[:2]}"
+        assert path.name in rows, f"benchmarks/small_memory.md has no row for {path.name}: run python -m benchmarks.small_memory --only {path.name[:2]}"
         assert re.search(r"commit [0-9a-f]{7,}", rows[path.name]), f"{path.name}'s row does not say which commit it measured"

@@ -70,6 +70,7 @@ def _requirements_without_torch(tmp_path):
     return path
 
 
+@pytest.mark.slow
 def test_requirements_resolve(tmp_path):
     if not _index_reachable():
         pytest.skip("the Python package index is not reachable from here")
@@ -91,6 +92,7 @@ RUN = textwrap.dedent(
 )
 
 
+@pytest.mark.slow
 def test_lesson_00_runs_in_a_fresh_binder_environment(tmp_path):
     if not _index_reachable():
         pytest.skip("the Python package index is not reachable from here")

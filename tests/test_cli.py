@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from conftest import subprocess_env
 
 
@@ -12,11 +14,16 @@ def _tlcourse(*args, **env):
     return subprocess.run([sys.executable, "-m", "tlcourse", *args], capture_output=True, text=True, timeout=300, env=subprocess_env(**env))
 
 
-def test_prepare_then_doctor(tmp_path):
-    cache = str(tmp_path / "cache")
-    before = _tlcourse("doctor", "--profile", "tiny", TLCOURSE_CACHE=cache)
+def test_doctor_names_the_command_for_what_is_missing(tmp_path):
+    before = _tlcourse("doctor", "--profile", "tiny", TLCOURSE_CACHE=str(tmp_path / "cache"))
     assert before.returncode == 0, before.stderr
     assert "missing" in before.stdout and "prepare --profile tiny" in before.stdout
+
+
+@pytest.mark.slow
+def test_prepare_then_doctor(shared_cache):
+    """Into the run's own cache: it builds only what this run has not built yet, then nothing is missing."""
+    cache = str(shared_cache)
     prepared = _tlcourse("prepare", "--profile", "tiny", TLCOURSE_CACHE=cache)
     assert prepared.returncode == 0, prepared.stderr
     assert "assets ready" in prepared.stdout and "movie_reviews" in prepared.stdout

@@ -10,7 +10,7 @@ import nbformat
 import pytest
 
 from conftest import ROOT
-from tlcourse import exercises
+from tlcourse.authoring import exercises
 
 SOLVED = '''def answer(x):
     """Double x."""
@@ -102,3 +102,12 @@ def test_cli_check_fails_on_drift(tmp_path):
         [sys.executable, "-m", "tlcourse", "build-lessons", "--check", "--root", str(root)], capture_output=True, text=True
     )
     assert result.returncode == 1 and "build-lessons" in result.stdout
+
+
+def test_lessons_and_learner_modules_never_import_the_authoring_tools():
+    """Maintainer code lives in ``tlcourse.authoring``: only the command line reaches it, never a lesson."""
+    package = sorted((ROOT / "tlcourse").rglob("*.py"))
+    learner = [p for p in package if "authoring" not in p.parts and p.name != "__main__.py"]
+    notebooks = sorted((ROOT / "solutions").glob("*.ipynb")) + sorted((ROOT / "lessons").glob("*.ipynb"))
+    for path in learner + notebooks:
+        assert "authoring" not in path.read_text(encoding="utf-8"), path.relative_to(ROOT)

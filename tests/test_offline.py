@@ -55,12 +55,14 @@ def _run_lesson_offline(command: list[str], setup: str, tmp_path, **extra_env: s
     )
 
 
+@pytest.mark.slow
 def test_lesson_00_runs_with_the_network_cut(tmp_path):
     result = _run_lesson_offline(_namespace(), "", tmp_path)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "network cut" in result.stdout and "lesson ran offline" in result.stdout
 
 
+@pytest.mark.slow
 def test_classroom_cache_read_only_and_offline(tmp_path):
     """A teacher prepared a shared cache; a student's kernel reads it read-only, with no network."""
     shared = tmp_path / "shared-cache"

@@ -18,11 +18,9 @@ FIRST_LESSON = "lessons/00_map_of_transfer.ipynb"
 
 
 def _prepare(args: argparse.Namespace) -> int:
-    from tlcourse import assets, cache, env, profiles
+    from tlcourse import assets, cache, env
 
-    profile = profiles.get(args.profile).name
-    if not profiles.get(profile).needs_hub:
-        env.go_offline()
+    profile, _ = env.start_profile(args.profile, detect=False)
     print(f"Preparing the {profile} profile into {cache.root()}")
     rows = assets.prepare(profile, names=args.asset or None)
     width = max(len(row["asset"]) for row in rows)
@@ -33,9 +31,9 @@ def _prepare(args: argparse.Namespace) -> int:
 
 
 def _doctor(args: argparse.Namespace) -> int:
-    from tlcourse import assets, cache, env, packaged, profiles
+    from tlcourse import assets, cache, env, packaged
 
-    name, reason = profiles.detect(has_gpu=False) if args.profile is None else (profiles.get(args.profile).name, "asked for")
+    name, reason = env.start_profile(args.profile)
     print(f"profile: {name} ({reason})")
     print("versions: " + ", ".join(f"{k} {v}" for k, v in env.library_versions().items()))
     print(f"cpus available: {env.available_cpus()}")
@@ -63,7 +61,7 @@ def _doctor(args: argparse.Namespace) -> int:
 
 
 def _build_lessons(args: argparse.Namespace) -> int:
-    from tlcourse import exercises
+    from tlcourse.authoring import exercises
 
     root = Path(args.root)
     problems = exercises.build_all(root, check=args.check)
@@ -134,11 +132,11 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tlcourse", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     prepare = commands.add_parser("prepare", help="build or download every asset a profile needs")
-    prepare.add_argument("--profile", default="tiny", help="tiny, small or full (default: tiny)")
+    prepare.add_argument("--profile", help="tiny, small or full (default: TLCOURSE_PROFILE, else tiny)")
     prepare.add_argument("--asset", action="append", help="only this asset (repeatable)")
     prepare.set_defaults(run=_prepare)
     doctor = commands.add_parser("doctor", help="report environment, profile, cache and what is missing")
-    doctor.add_argument("--profile", default=None, help="check this profile instead of the detected one")
+    doctor.add_argument("--profile", help="check this profile (default: TLCOURSE_PROFILE, else detected)")
     doctor.set_defaults(run=_doctor)
     build = commands.add_parser("build-lessons", help="write lessons/ from solutions/")
     build.add_argument("--check", action="store_true", help="change nothing; fail if anything is out of sync")

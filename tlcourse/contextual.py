@@ -6,7 +6,7 @@ output counts as layer 0, so a 6-layer model has ``L = 7``), ``n`` for sentences
 positions (padded), ``D`` for the width.
 
 >>> from tlcourse import assets, contextual
->>> tokenizer, model = assets.load("encoder")                      # doctest: +SKIP
+>>> tokenizer, model = assets.load("encoder", "tiny")                    # doctest: +SKIP
 >>> states, encoding = contextual.hidden_states(tokenizer, model, ["The bank was closed."])  # doctest: +SKIP
 >>> states.shape                                                    # doctest: +SKIP
 torch.Size([7, 1, 7, 384])
@@ -19,10 +19,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import torch
-
-#: No new assets: the lesson uses the packaged encoder and the movie-review sentences.
-ASSETS = ()
-LESSONS = {"03_contextual_vectors": ("encoder", "movie_reviews")}
 
 #: The ambiguous words and their sentences, written for the lesson (CC BY 4.0).
 AMBIGUOUS_FILE = Path(__file__).with_name("data") / "ambiguous_words.json"

@@ -23,9 +23,6 @@ OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE")
 #: Environment variables that silence progress bars (set under CI only).
 QUIET_VARS = ("TQDM_DISABLE", "HF_DATASETS_DISABLE_PROGRESS_BARS", "HF_HUB_DISABLE_PROGRESS_BARS")
 _LIBRARIES = ("torch", "transformers", "datasets", "gensim", "scikit-learn")
-#: Torch threads per kernel on a shared machine (a classroom's JupyterHub sets it for every student):
-#: with the cores shared, a kernel that takes one thread per core spins (lesson 05: 143 s alone, an hour shared).
-THREADS_VAR = "TLCOURSE_THREADS"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -62,16 +59,6 @@ def available_cpus() -> int:
     return max(1, count)
 
 
-def classroom_threads() -> int | None:
-    """The threads per kernel a machine's administrator set in ``TLCOURSE_THREADS``, else ``None``."""
-    value = os.environ.get(THREADS_VAR, "").strip()
-    if not value:
-        return None
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError(f"{THREADS_VAR}={value!r}: set it to a whole number of threads per kernel, e.g. 1.")
-    return int(value)
-
-
 def in_ci() -> bool:
     """Whether this runs under continuous integration (the ``CI`` variable most services set)."""
     return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
@@ -93,6 +80,28 @@ def go_offline() -> None:
         datasets_config.HF_HUB_OFFLINE = True
         if hasattr(datasets_config, "HF_DATASETS_OFFLINE"):
             datasets_config.HF_DATASETS_OFFLINE = True
+
+
+def start_profile(asked: str | None = None, *, detect: bool = True, has_gpu: bool = False) -> tuple[str, str]:
+    """Choose the profile a process runs in; switch Hugging Face offline if it needs no hub. ``(name, why)``.
+
+    ``asked`` (a notebook's or a command's argument) wins, then ``TLCOURSE_PROFILE``, then
+    ``profiles.detect`` (with ``detect=False``: ``tiny``, without probing the hub). The one place the
+    variable is read: called where a process starts (:func:`setup`, the command line, the fine-tuning
+    entry point), which then passes the name to every function that takes a ``profile``.
+    """
+    variable = os.environ.get(profiles.ENV_VAR, "").strip()
+    if asked is not None:
+        name, reason = profiles.get(asked).name, "asked for"
+    elif variable:
+        name, reason = profiles.get(variable).name, f"set by {profiles.ENV_VAR}"
+    elif detect:
+        name, reason = profiles.detect(has_gpu=has_gpu)
+    else:
+        name, reason = "tiny", f"the default when {profiles.ENV_VAR} is not set"
+    if not profiles.get(name).needs_hub:
+        go_offline()
+    return name, reason
 
 
 def seed_everything(seed: int) -> None:
@@ -165,20 +174,12 @@ def setup(
 ) -> Environment:
     """Prepare a lesson's kernel and print a short banner; returns the :class:`Environment`.
 
-    ``threads`` (else ``TLCOURSE_THREADS``, else every CPU this process may use) sets torch's threads.
-    ``profile`` overrides ``TLCOURSE_PROFILE`` and detection. ``lesson`` (e.g.
-    ``"00_map_of_transfer"``) checks at once that every asset the lesson needs is cached or can be
-    built here, so a missing download stops the first cell, not the thirtieth.
+    ``profile`` overrides ``TLCOURSE_PROFILE`` and detection (:func:`start_profile`); later cells pass
+    ``ENV.profile`` on. ``lesson`` (e.g. ``"00_map_of_transfer"``) checks at once that every asset the
+    lesson needs is cached or can be built here, so a missing download stops the first cell, not the 30th.
+    ``threads`` defaults to ``OMP_NUM_THREADS`` where it is set, else every available CPU (capped by them).
     """
-    from tlcourse import profiles as _profiles
-
-    if profile is not None:
-        name, reason = _profiles.get(profile).name, "chosen in the notebook"
-    else:
-        name, reason = _profiles.detect(has_gpu=_gpu_present())
-    if not _profiles.get(name).needs_hub:
-        go_offline()
-    os.environ[_profiles.ENV_VAR] = name  # later cells, and subprocesses, see the same profile
+    name, reason = start_profile(profile, has_gpu=_gpu_present())
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     quiet = in_ci()
     if quiet:
@@ -188,7 +189,7 @@ def setup(
     import torch
 
     cpus = available_cpus()
-    n_threads = max(1, min(threads or classroom_threads() or cpus, cpus))
+    n_threads = max(1, min(threads or _omp_threads() or cpus, cpus))
     torch.set_num_threads(n_threads)
     seed_everything(seed)
     chosen = pick_device(device)
@@ -218,6 +219,14 @@ def banner(environment: Environment) -> str:
             f"What '{environment.profile}' means for your numbers: {meaning}",
         ]
     )
+
+
+def _omp_threads() -> int | None:
+    """``OMP_NUM_THREADS`` as a number where it is set (Binder's start script; test workers side by side)."""
+    try:
+        return int(os.environ.get("OMP_NUM_THREADS", "")) or None
+    except ValueError:
+        return None
 
 
 def _gpu_present() -> bool:

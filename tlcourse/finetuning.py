@@ -13,7 +13,7 @@ which also runs unchanged on several GPUs or machines::
 Shapes: ``B`` texts a batch, ``T`` word pieces (padded to the longest in the batch), ``D`` the width.
 
 >>> from tlcourse import assets, finetuning
->>> folder = assets.path("encoder")                                   # doctest: +SKIP
+>>> folder = assets.path("encoder", "tiny")                                # doctest: +SKIP
 >>> model = finetuning.build_classifier(folder, pretrained=True, seed=0)  # doctest: +SKIP
 """
 
@@ -99,8 +99,6 @@ ASSETS = (
         _load_sentiment,
     ),
 )
-#: In tiny both point at bundled assets (``encoder``, ``movie_reviews``), built on first use; nothing else is needed.
-LESSONS = {"05_fine_tuning_bert": ("classifier_base", "sentiment")}
 
 
 # --- the model ----------------------------------------------------------------------------------------
@@ -586,13 +584,7 @@ def main(argv: list[str] | None = None) -> int:
     import accelerate
     import transformers
 
-    from tlcourse import profiles
-
-    profile = profiles.get(args.profile or assets.active_profile()).name
-    if not profiles.get(profile).needs_hub:
-        from tlcourse import env
-
-        env.go_offline()
+    profile, _ = env.start_profile(args.profile, detect=False)
     accelerator = accelerate.Accelerator(cpu=not torch.cuda.is_available())
     folder = Path(args.model) if args.model else assets.load("classifier_base", profile)
     if args.data:

@@ -7,7 +7,7 @@ package (``tlcourse/data/wiki_bert_mini``); the ``wiki_bert`` asset copies them 
 re-runs the script for a few steps and checks the loss falls.
 
 >>> from tlcourse import assets
->>> tokenizer, model = assets.load("wiki_bert")   # doctest: +SKIP
+>>> tokenizer, model = assets.load("wiki_bert", "tiny") # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -182,5 +182,3 @@ ASSETS = (
         _load_wiki_bert,
     ),
 )
-
-LESSONS = {"04_language_model_pretraining": ("wiki", "wiki_wordpiece", "wiki_bert", "movie_reviews", "encoder")}

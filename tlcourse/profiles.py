@@ -1,7 +1,8 @@
 """Profiles: one switch that says which models and data a lesson uses (tiny, small, full).
 
 The code path is the same in every profile; only names and sizes change. Lesson 00 prints the
-active one. Chosen by ``TLCOURSE_PROFILE``, else detected by :func:`detect`.
+active one. A process chooses it once, where it starts (``env.start_profile``: an argument, else
+``TLCOURSE_PROFILE``, else :func:`detect`), and passes the name on to every function that needs it.
 """
 
 from __future__ import annotations
@@ -108,15 +109,12 @@ def on_binder() -> bool:
 
 
 def detect(*, has_gpu: bool, hub_ok: bool | None = None, timeout: float = 2.0) -> tuple[str, str]:
-    """Choose a profile and say why: ``(name, reason)``.
+    """Choose a profile from the machine and say why: ``(name, reason)``.
 
-    ``TLCOURSE_PROFILE`` wins; otherwise no reachable hub means ``tiny``; Colab with a GPU means
-    ``full``; Colab without one and Binder mean ``small``; any other online machine gets ``tiny``
-    until ``small`` is tuned for laptops (set the variable to choose).
+    No reachable hub means ``tiny``; Colab with a GPU means ``full``; Colab without one and Binder mean
+    ``small``; any other online machine gets ``tiny`` until ``small`` is tuned for laptops (set
+    ``TLCOURSE_PROFILE`` to choose: ``env.start_profile`` reads it before it detects).
     """
-    explicit = os.environ.get(ENV_VAR, "").strip()
-    if explicit:
-        return get(explicit).name, f"set by {ENV_VAR}"
     if hub_ok is None:
         hub_ok = hub_reachable(timeout=timeout)
     if not hub_ok:

@@ -6,7 +6,7 @@ folds (:func:`cross_validate_features`), and against people's document-similarit
 positions (padded), ``D`` the width of a representation.
 
 >>> from tlcourse import assets, sentences
->>> tokenizer, model = assets.load("encoder")                         # doctest: +SKIP
+>>> tokenizer, model = assets.load("encoder", "tiny")                       # doctest: +SKIP
 >>> sentences.encode(tokenizer, model, ["The film was great."]).shape  # doctest: +SKIP
 (1, 384)
 """
@@ -21,8 +21,8 @@ import torch
 
 from tlcourse import assets, newsgroups, word2vec
 
-# : Minimal pairs for "pretraining vs target task": (anchor, same topic / other polarity, other topic / same
-# polarity).
+#: Minimal pairs for "pretraining vs target task": (anchor, same topic / other polarity,
+#: other topic / same polarity).
 MINIMAL_PAIRS = (
     ("the film was great", "the film was awful", "the soup was great"),
     ("a wonderful movie", "a terrible movie", "a wonderful hotel"),
@@ -96,19 +96,6 @@ ASSETS = (
         _load_base_encoder,
     ),
 )
-# : Word vectors come from lesson 01's registry entry: its own word2vec in tiny, GloVe in small, Google News
-# in full.
-LESSONS = {
-    "02_sentence_vectors": (
-        "encoder",
-        "movie_reviews",
-        "lee",
-        "newsgroups",
-        "base_encoder",
-        "word2vec",
-        "pretrained_vectors",
-    )
-}
 
 
 # --- Word vectors, averaged and weighted ----------------------------------------------------------

@@ -6,7 +6,7 @@ asset (GloVe or the Google News vectors in ``small``/``full``), analogies with a
 words, analogy accuracy with its coverage, and WordSim-353 / SimLex-999 with out-of-vocabulary rates.
 
 >>> from tlcourse import assets, word2vec
->>> vectors = assets.load("word2vec")                     # doctest: +SKIP
+>>> vectors = assets.load("word2vec", "tiny")                   # doctest: +SKIP
 >>> word2vec.analogy(vectors, "man", "king", "woman")     # doctest: +SKIP
 """
 
@@ -108,7 +108,7 @@ PRETRAINED = {
 }
 
 
-def download(name: str, folder: Path) -> None:
+def download(name: str, folder: Path, *, profile: str) -> None:
     """Fetch ``name`` with gensim's downloader into ``folder`` (its ``BASE_DIR`` layout).
 
     If gensim's own data folder (``GENSIM_DATA_DIR``, default ``~/gensim-data``) already holds it, it is
@@ -129,7 +129,7 @@ def download(name: str, folder: Path) -> None:
     except OSError as error:
         raise assets.AssetMissing(
             f"gensim's downloader could not fetch {name} ({error}). On a machine with network run "
-            f"`{assets.prepare_command(assets.active_profile())}`, or set TLCOURSE_PROFILE=tiny."
+            f"`{assets.prepare_command(profile)}`, or set TLCOURSE_PROFILE=tiny."
         ) from error
     finally:
         api.BASE_DIR = previous
@@ -156,12 +156,12 @@ def load_pretrained(folder: Path, spec: Pretrained):
 
 def build_glove(folder: Path) -> None:
     """Download ``glove-wiki-gigaword-100`` (Pennington et al. 2014) with gensim's downloader."""
-    download(PRETRAINED["small"].name, folder)
+    download(PRETRAINED["small"].name, folder, profile="small")
 
 
 def build_google_news(folder: Path) -> None:
     """Download ``word2vec-google-news-300`` (Mikolov et al. 2013) with gensim's downloader."""
-    download(PRETRAINED["full"].name, folder)
+    download(PRETRAINED["full"].name, folder, profile="full")
 
 
 def build_tiny_stand_in(folder: Path) -> None:
@@ -219,8 +219,6 @@ ASSETS = (
         _load_pretrained_asset,
     ),
 )
-
-LESSONS = {"01_word_vectors": ("wiki", "lee", "word_eval", "word2vec", "pretrained_vectors")}
 
 
 # --- evaluation ------------------------------------------------------------------------------

@@ -207,7 +207,7 @@ def build_all(root: Path, *, check: bool = False) -> list[str]:
             changed.append(f"lessons/{stale.name} has no source in solutions/ (delete it or add the solution)")
     readme = Path(root) / "README.md"
     if readme.exists():
-        from tlcourse import catalogue
+        from tlcourse.authoring import catalogue
 
         if catalogue.update_readme(root, check=check):
             changed.append("README.md's lesson table differs from the lessons, the registry and the benchmark table")

@@ -61,7 +61,6 @@ def small_estimates(root: Path) -> dict[str, str]:
 
 def uses(lesson: str, profile: str) -> str:
     """What the lesson uses in ``profile``: hub ids, or the bundled assets' names."""
-    assets._merge_declared()
     labels = []
     for name in assets.LESSONS.get(lesson, ()):
         spec = assets.variant(name, profile)
