@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from tlcourse import cache, corpora, packaged, profiles
+from tlcourse import archives, cache, corpora, packaged, profiles
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Asset:
 
     name: str
     description: str
-    variants: dict[str, Built | Hub]
+    variants: dict[str, Built | Hub | archives.Archive]
     loader: Callable[[Path, str], Any]
 
 
@@ -163,6 +163,8 @@ LESSONS: dict[str, tuple[str, ...]] = {
 #: Concept modules that declare assets of their own next to the code that builds them: each has an
 #: ``ASSETS`` tuple of :class:`Asset` and a ``LESSONS`` dict, merged into the registry on first use.
 DECLARING_MODULES = ("tlcourse.word2vec", "tlcourse.contextual", "tlcourse.pretraining", "tlcourse.sentences", "tlcourse.finetuning")
+#: Assets taken from package archives on the package index (no lesson lists them yet).
+DECLARING_MODULES += ("tlcourse.sentiment_domains", "tlcourse.vector_sets")
 _merged = False
 
 
@@ -200,7 +202,7 @@ def active_profile(profile: str | None = None) -> str:
     return profiles.get(profile or os.environ.get(profiles.ENV_VAR, "") or "tiny").name
 
 
-def variant(name: str, profile: str | None = None) -> Built | Hub:
+def variant(name: str, profile: str | None = None) -> Built | Hub | archives.Archive:
     """What stands behind asset ``name`` in ``profile``."""
     return get(name).variants[active_profile(profile)]
 
@@ -219,7 +221,7 @@ def path(name: str, profile: str | None = None) -> Path:
     """The folder holding asset ``name`` for ``profile``, built or downloaded into the cache if needed."""
     profile = active_profile(profile)
     spec = variant(name, profile)
-    if isinstance(spec, Built):
+    if isinstance(spec, (Built, archives.Archive)):  # an archive is built from what pip downloads
         try:
             return cache.build(name, spec.builder, version=spec.version)
         except cache.CacheError as error:
@@ -237,7 +239,7 @@ def is_cached(name: str, profile: str | None = None) -> bool:
     """Whether asset ``name`` for ``profile`` is already in the cache (nothing is built or fetched)."""
     profile = active_profile(profile)
     spec = variant(name, profile)
-    if isinstance(spec, Built):
+    if isinstance(spec, (Built, archives.Archive)):
         return cache.is_built(name, spec.version)
     try:
         _hub_snapshot(name, spec, profile, local_only=True)
@@ -247,7 +249,11 @@ def is_cached(name: str, profile: str | None = None) -> bool:
 
 
 def require_lesson(lesson: str, *, profile: str | None = None) -> None:
-    """Raise :class:`AssetMissing` now if a hub asset the lesson needs is not cached and no hub answers."""
+    """Raise :class:`AssetMissing` now if an asset the lesson needs cannot be had here.
+
+    A hub asset that is not cached fails when no hub answers; a package-index archive that is not cached
+    is fetched now (it needs the package index, not the hub), and fails here, with the command, if it cannot be.
+    """
     profile = active_profile(profile)
     _merge_declared()
     if lesson not in LESSONS:
@@ -264,6 +270,9 @@ def require_lesson(lesson: str, *, profile: str | None = None) -> None:
             f"(with TLCOURSE_CACHE pointing at the cache this kernel uses: {cache.root()}), "
             "or set TLCOURSE_PROFILE=tiny to run the lesson offline."
         )
+    for name in LESSONS[lesson]:
+        if isinstance(variant(name, profile), archives.Archive) and not is_cached(name, profile):
+            path(name, profile)  # AssetMissing, with pip's reason and the command, if the index is out of reach
 
 
 def hub_offline() -> bool:
@@ -310,7 +319,7 @@ def prepare(profile: str, *, names: list[str] | None = None) -> list[dict]:
         before = is_cached(name, profile)
         folder = path(name, profile)
         size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-        kind = "built" if isinstance(spec, Built) else "downloaded"
+        kind = "downloaded" if isinstance(spec, Hub) else "built"
         rows.append({"asset": name, "status": "cached" if before else kind, "megabytes": size / 1e6, "path": str(folder)})
     return rows
 
@@ -322,14 +331,21 @@ def describe(profile: str | None = None) -> list[dict]:
     rows = []
     for name in sorted(REGISTRY):
         spec = variant(name, profile)
-        hub = isinstance(spec, Hub)
+        hub, archive = isinstance(spec, Hub), isinstance(spec, archives.Archive)
+        if hub:
+            how, revision = f"hub {spec.repo_type} {spec.repo_id}", spec.revision or "none pinned (no citable revision)"
+        elif archive:
+            how, revision = f"package index {spec.kind} {spec.requirement}", f"sha256 {spec.sha256[:12]}..."
+        else:
+            how, revision = f"built here by {spec.builder.__module__}.{spec.builder.__name__}", f"v{spec.version}"
         rows.append(
             {
                 "asset": name,
-                "how": f"hub {spec.repo_type} {spec.repo_id}" if hub else f"built here by {spec.builder.__module__}.{spec.builder.__name__}",
+                "how": how,
                 "source": spec.source,
-                "revision": (spec.revision or "none pinned (no citable revision)") if hub else f"v{spec.version}",
+                "revision": revision,
                 "licence": spec.licence,
+                "citation": spec.citation if archive else "",
                 "cached": is_cached(name, profile),
             }
         )
