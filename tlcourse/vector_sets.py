@@ -58,7 +58,7 @@ def load_keyed_vectors(folder: Path, profile: str | None = None):
 
     vectors = numpy.load(Path(folder) / "vectors.npy")
     words = json.loads((Path(folder) / "words.json").read_text(encoding="utf-8"))
-    keyed = KeyedVectors(vector_size=vectors.shape[1], count=len(words), dtype=numpy.float32)
+    keyed = KeyedVectors(vector_size=vectors.shape[1], dtype=numpy.float32)
     keyed.add_vectors(words, vectors)
     return keyed
 
