@@ -1,4 +1,4 @@
-"""Benchmark: what a full ``tiny`` prepare costs on a fresh cache: time and size per asset, as a committed table.
+"""Benchmark: what a full ``tiny`` prepare costs on a fresh cache, time and size per asset, as a table.
 
     .venv/bin/python benchmarks/prepare.py              # writes benchmarks/prepare.md
 
@@ -59,7 +59,8 @@ def main() -> int:
             seconds = time.perf_counter() - start
             new = [p for p in set(Path(cache).iterdir()) - before if not p.name.startswith(".")]
             size = sum(folder_megabytes(p) for p in new)
-            status = "ok" if done.returncode == 0 else "failed: " + (done.stderr.strip().splitlines() or ["?"])[-1]
+            last = (done.stderr.strip().splitlines() or ["?"])[-1]
+            status = "ok" if done.returncode == 0 else f"failed: {last}"
             rows.append((name, how, seconds, size, status))
             print(f"{name:<20} {seconds:7.1f} s {size:8.1f} MB  {status}", flush=True)
         total = time.perf_counter() - total_start
@@ -71,19 +72,20 @@ def main() -> int:
         f"- commit: {bench.commit()}",
         f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
         f"- machine: {bench.machine()}",
-        f"- load: 1-minute load average {load[0]:.1f} at the end (the machine is shared; times are upper bounds)",
+        f"- load: 1-minute load average {load[0]:.1f} at the end (a shared machine: times are upper bounds)",
         (
             "- how: `.venv/bin/python benchmarks/prepare.py` (one `prepare --asset` per asset into an empty "
-            "TLCOURSE_CACHE, pip's cache off; archives come from wherever this machine's pip configuration points)"
+            "TLCOURSE_CACHE, pip's cache off; archives come from wherever this machine's pip configuration "
+            "points)"
         ),
         (
-            "- note: a row's time includes starting Python and importing the package; an asset built from another "
-            "builds that one first, and its folder is counted in the row that caused it"
+            "- note: a row's time includes starting Python and importing the package; an asset built from "
+            "another builds that one first, and its folder is counted in the row that caused it"
         ),
         "",
         "| asset | from | wall s | MB in cache | status |",
         "|---|---|---:|---:|---|",
-        *[f"| {name} | {how} | {seconds:.1f} | {size:.1f} | {status} |" for name, how, seconds, size, status in rows],
+        *[f"| {name} | {how} | {secs:.1f} | {size:.1f} | {status} |" for name, how, secs, size, status in rows],
         f"| **all** | | **{total:.1f}** | **{whole:.1f}** | |",
         "",
     ]
