@@ -85,7 +85,7 @@ def main() -> int:
         "",
         "| asset | from | wall s | MB in cache | status |",
         "|---|---|---:|---:|---|",
-        *[f"| {name} | {how} | {secs:.1f} | {size:.1f} | {status} |" for name, how, secs, size, status in rows],
+        *[f"| {name} | {how} | {secs:.1f} | {mb:.1f} | {status} |" for name, how, secs, mb, status in rows],
         f"| **all** | | **{total:.1f}** | **{whole:.1f}** | |",
         "",
     ]
