@@ -9,7 +9,14 @@ import numpy
 import pytest
 from gensim.test.utils import datapath
 
-from tlcourse import archives, assets, sentiment_domains, ui_strings, vector_sets
+from tlcourse import (
+    archives,
+    assets,
+    dictionary,
+    sentiment_domains,
+    ui_strings,
+    vector_sets,
+)
 
 
 def test_four_domains_have_the_published_counts_and_the_neutral_band_dropped():
@@ -59,7 +66,7 @@ def test_french_fasttext_rows_carry_their_own_words():
 
 
 def test_dictionary_rows_name_their_source():
-    rows = assets.load("dictionary_en_fr", "tiny")
+    rows = dictionary.load(profile="tiny")
     pairs = {(english, french): source for english, french, source in rows}
     assert len(pairs) == len(rows) > 800
     assert pairs[("cat", "chat")] == "emoji-cldr"

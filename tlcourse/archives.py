@@ -111,6 +111,11 @@ def download(spec: Archive, dest: Path) -> Path:
         message = f"`pip download {spec.requirement}` took over {PIP_TIMEOUT_S} s; try again."
         raise ArchiveError(message) from error
     saved = [p for p in dest.iterdir() if p.is_file()]
+    if "No module named pip" in done.stderr:
+        raise ArchiveError(
+            f"This Python ({sys.executable}) has no pip, which fetches {spec.requirement}: "
+            "run `python -m ensurepip` (or install pip), then run the command again."
+        )
     if done.returncode != 0 or len(saved) != 1:
         tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-8:])
         raise ArchiveError(

@@ -14,8 +14,8 @@ Only single words are kept (no spaces; ``dix-sept`` counts as one word), and pai
 word up to case (``Yemba`` / ``yemba``) are dropped: identical strings are a separate seed in lesson 08.
 Each row says its source; a pair found in two sources keeps the first. Lesson 08 uses them.
 
->>> from tlcourse import assets
->>> rows = assets.load("dictionary_en_fr", profile="tiny")   # doctest: +SKIP
+>>> from tlcourse import dictionary
+>>> rows = dictionary.load(profile="tiny")   # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -115,6 +115,11 @@ def read_pairs(folder: Path, profile: str | None = None) -> list[tuple[str, str,
     """``(english, french, source)`` rows of the built dictionary."""
     rows = archives.read_jsonl(Path(folder) / "pairs.jsonl")
     return [(row["english"], row["french"], row["source"]) for row in rows]
+
+
+def load(*, profile: str | None = None) -> list[tuple[str, str, str]]:
+    """The dictionary's ``(english, french, source)`` rows (the ``dictionary_en_fr`` asset)."""
+    return assets.load("dictionary_en_fr", profile)
 
 
 # --- registry entry (one block; lesson 08 will list it) -----------------------------------------------
