@@ -50,6 +50,8 @@ def _doctor(args: argparse.Namespace) -> int:
         state = "cached" if row["cached"] else "missing"
         missing += not row["cached"]
         print(f"  {row['asset']:<14} {state:<8} {row['how']}: {row['source']}  [revision: {row['revision']}; licence: {row['licence']}]")
+        if row.get("citation"):
+            print(f"  {'':<14} cite: {row['citation']}")
     unpinned = [r["asset"] for r in assets.describe(name) if "none pinned" in r["revision"]]
     if unpinned:
         print(f"note: no citable revision is pinned for {', '.join(unpinned)}: downloads follow the hub's main branch.")

@@ -23,7 +23,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from tlcourse import cache, corpora, packaged, profiles
+from tlcourse import archives, cache, corpora, packaged, profiles
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +54,7 @@ class Asset:
 
     name: str
     description: str
-    variants: dict[str, Built | Hub]
+    variants: dict[str, Built | Hub | archives.Archive]
     loader: Callable[[Path, str], Any]
 
 
@@ -182,9 +182,13 @@ def declaring_modules() -> tuple[ModuleType, ...]:
     Imported when the registry is first used, not at import time, because they import this module for
     :class:`Asset`, :class:`Built` and :class:`Hub`.
     """
-    from tlcourse import finetuning, pretraining, sentences, word2vec
+    from tlcourse import dictionary, finetuning, pretraining, sentences, sentiment_domains, ui_strings, vector_sets, word2vec
 
-    return (sys.modules[__name__], word2vec, sentences, pretraining, finetuning)
+    return (
+        sys.modules[__name__], word2vec, sentences, pretraining, finetuning,
+        # taken from package archives on the package index
+        sentiment_domains, vector_sets, ui_strings, dictionary,
+    )
 
 
 @functools.cache
@@ -207,7 +211,7 @@ def get(name: str) -> Asset:
     return known[name]
 
 
-def variant(name: str, profile: str) -> Built | Hub:
+def variant(name: str, profile: str) -> Built | Hub | archives.Archive:
     """What stands behind asset ``name`` in ``profile`` (``"tiny"``, ``"small"`` or ``"full"``)."""
     return get(name).variants[profiles.get(profile).name]
 
@@ -226,7 +230,7 @@ def path(name: str, profile: str) -> Path:
     """The folder holding asset ``name`` for ``profile``, built or downloaded into the cache if needed."""
     profile = profiles.get(profile).name
     spec = variant(name, profile)
-    if isinstance(spec, Built):
+    if isinstance(spec, (Built, archives.Archive)):  # an archive is built from what pip downloads
         try:
             return cache.build(name, spec.builder, version=spec.version)
         except cache.CacheError as error:
@@ -244,7 +248,7 @@ def is_cached(name: str, profile: str) -> bool:
     """Whether asset ``name`` for ``profile`` is already in the cache (nothing is built or fetched)."""
     profile = profiles.get(profile).name
     spec = variant(name, profile)
-    if isinstance(spec, Built):
+    if isinstance(spec, (Built, archives.Archive)):
         return cache.is_built(name, spec.version)
     try:
         _hub_snapshot(name, spec, profile, local_only=True)
@@ -254,7 +258,11 @@ def is_cached(name: str, profile: str) -> bool:
 
 
 def require_lesson(lesson: str, *, profile: str) -> None:
-    """Raise :class:`AssetMissing` now if a hub asset the lesson needs is not cached and no hub answers."""
+    """Raise :class:`AssetMissing` now if an asset the lesson needs cannot be had here.
+
+    A hub asset that is not cached fails when no hub answers; a package-index archive that is not cached
+    is fetched now (it needs the package index, not the hub), and fails here, with the command, if it cannot be.
+    """
     profile = profiles.get(profile).name
     if lesson not in LESSONS:
         raise KeyError(f"Unknown lesson {lesson!r}. Known lessons: {', '.join(sorted(LESSONS))}.")
@@ -270,6 +278,16 @@ def require_lesson(lesson: str, *, profile: str) -> None:
             f"(with TLCOURSE_CACHE pointing at the cache this kernel uses: {cache.root()}), "
             "or set TLCOURSE_PROFILE=tiny to run the lesson offline."
         )
+    unbuilt = [n for n in LESSONS[lesson] if isinstance(variant(n, profile), Built) and not is_cached(n, profile)]
+    if unbuilt and not cache.writable():
+        raise AssetMissing(
+            f"Lesson {lesson} needs {', '.join(unbuilt)}, which are not in the cache at {cache.root()}, and that "
+            f"folder cannot be written. Ask whoever manages it to run `{prepare_command(profile)}` with "
+            f"TLCOURSE_CACHE={cache.root()}, or point TLCOURSE_CACHE at a folder of your own."
+        )
+    for name in LESSONS[lesson]:
+        if isinstance(variant(name, profile), archives.Archive) and not is_cached(name, profile):
+            path(name, profile)  # AssetMissing, with pip's reason and the command, if the index is out of reach
 
 
 def hub_offline() -> bool:
@@ -315,7 +333,7 @@ def prepare(profile: str, *, names: list[str] | None = None) -> list[dict]:
         before = is_cached(name, profile)
         folder = path(name, profile)
         size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
-        kind = "built" if isinstance(spec, Built) else "downloaded"
+        kind = "downloaded" if isinstance(spec, Hub) else "built"
         rows.append({"asset": name, "status": "cached" if before else kind, "megabytes": size / 1e6, "path": str(folder)})
     return rows
 
@@ -326,14 +344,21 @@ def describe(profile: str) -> list[dict]:
     rows = []
     for name in sorted(registry()):
         spec = variant(name, profile)
-        hub = isinstance(spec, Hub)
+        hub, archive = isinstance(spec, Hub), isinstance(spec, archives.Archive)
+        if hub:
+            how, revision = f"hub {spec.repo_type} {spec.repo_id}", spec.revision or "none pinned (no citable revision)"
+        elif archive:
+            how, revision = f"package index {spec.kind} {spec.requirement}", f"sha256 {spec.sha256[:12]}..."
+        else:
+            how, revision = f"built here by {spec.builder.__module__}.{spec.builder.__name__}", f"v{spec.version}"
         rows.append(
             {
                 "asset": name,
-                "how": f"hub {spec.repo_type} {spec.repo_id}" if hub else f"built here by {spec.builder.__module__}.{spec.builder.__name__}",
+                "how": how,
                 "source": spec.source,
-                "revision": (spec.revision or "none pinned (no citable revision)") if hub else f"v{spec.version}",
+                "revision": revision,
                 "licence": spec.licence,
+                "citation": spec.citation if archive else "",
                 "cached": is_cached(name, profile),
             }
         )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import nbformat
 
-from tlcourse import assets, project
+from tlcourse import archives, assets, project
 
 BEGIN = "<!-- lessons:begin (written by `python -m tlcourse build-lessons`; do not edit by hand) -->"
 END = "<!-- lessons:end -->"
@@ -64,7 +64,12 @@ def uses(lesson: str, profile: str) -> str:
     labels = []
     for name in assets.LESSONS.get(lesson, ()):
         spec = assets.variant(name, profile)
-        labels.append(f"`{spec.repo_id}`" if isinstance(spec, assets.Hub) else f"{name} (bundled)")
+        if isinstance(spec, assets.Hub):
+            labels.append(f"`{spec.repo_id}`")
+        elif isinstance(spec, archives.Archive):
+            labels.append(f"`{spec.requirement}` (package index)")
+        else:
+            labels.append(f"{name} (bundled)")
     return ", ".join(labels) or "nothing to download"
 
 
