@@ -24,10 +24,9 @@ import numpy
 import torch
 
 from tlcourse import assets, compute, env, finetuning, folds
-from tlcourse.finetuning import Classifier, FineTuneConfig
 
 
-def train_accelerate(model: Classifier, tokenizer, texts: Sequence[str], labels: Sequence[int], config: FineTuneConfig, *,
+def train_accelerate(model: finetuning.Classifier, tokenizer, texts: Sequence[str], labels: Sequence[int], config: finetuning.FineTuneConfig, *,
                      seed: int, test_texts: Sequence[str] = (), test_labels: Sequence[int] = (), accelerator=None,
                      progress: bool = True) -> dict:
     """:func:`tlcourse.finetuning.train`'s loop with ``accelerate`` doing the devices: prepare,
@@ -113,9 +112,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", default=None, help="tiny, small or full (default: TLCOURSE_PROFILE, else tiny)")
     parser.add_argument("--repeat", type=int, default=0)
     parser.add_argument("--fold", type=int, default=0)
-    parser.add_argument("--epochs", type=int, default=FineTuneConfig.epochs)
-    parser.add_argument("--batch", type=int, default=FineTuneConfig.batch)
-    parser.add_argument("--lr", type=float, default=FineTuneConfig.lr)
+    parser.add_argument("--epochs", type=int, default=finetuning.FineTuneConfig.epochs)
+    parser.add_argument("--batch", type=int, default=finetuning.FineTuneConfig.batch)
+    parser.add_argument("--lr", type=float, default=finetuning.FineTuneConfig.lr)
     parser.add_argument("--scratch", action="store_true", help="the same architecture with random weights")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="finetune_result.json", help="where the main process writes the result")
@@ -140,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(folder))
     split = next(s for s in folds.splits(dataset) if s[:2] == (args.repeat, args.fold))
     texts, labels = numpy.asarray(dataset["text"], dtype=object), numpy.asarray(dataset["label"])
-    config = FineTuneConfig(epochs=args.epochs, batch=args.batch, lr=args.lr)
+    config = finetuning.FineTuneConfig(epochs=args.epochs, batch=args.batch, lr=args.lr)
     model = finetuning.build_classifier(folder, pretrained=not args.scratch, seed=args.seed)
     record = train_accelerate(model, tokenizer, list(texts[split[2]]), labels[split[2]], config, seed=args.seed,
                               test_texts=list(texts[split[3]]), test_labels=labels[split[3]], accelerator=accelerator)
