@@ -43,7 +43,8 @@ def cross_validate(
     (seeded by repeat and fold, :func:`tlcourse.folds.split_seed`, so every model sees the same examples)
     and tests on the whole test part.
     """
-    return folds.cross_validate(_scorer(make_model, dataset), dataset, size=size, subsample=subsample, repeats=repeats)
+    score = _scorer(make_model, dataset)
+    return folds.cross_validate(score, dataset, size=size, subsample=subsample, repeats=repeats)
 
 
 def learning_curve(
@@ -55,7 +56,8 @@ def learning_curve(
     repeats: int | None = None,
 ) -> dict[int, numpy.ndarray]:
     """Fold accuracies at each number of training labels: ``{n: scores of shape (repeats, folds)}``."""
-    return folds.learning_curve(_scorer(make_model, dataset), dataset, sizes=sizes, subsample=subsample, repeats=repeats)
+    score = _scorer(make_model, dataset)
+    return folds.learning_curve(score, dataset, sizes=sizes, subsample=subsample, repeats=repeats)
 
 
 def _scorer(make_model: Callable[[], object], dataset) -> Callable[[numpy.ndarray, numpy.ndarray], float]:

@@ -34,7 +34,7 @@ def training_flops(non_embedding: int, *, layers: int, sequence: int, width: int
 
 
 def flop_counter(model: torch.nn.Module):
-    """``sequence -> training FLOPs a token`` for ``model``, its parameters counted once (a run asks each batch).
+    """``sequence -> training FLOPs a token`` for ``model``, its parameters counted once (asked every batch).
 
     ``model.config`` gives the layers and width: a ``transformers`` model's, or a
     :class:`tlcourse.finetuning.Classifier`'s (its encoder's config).
@@ -52,12 +52,13 @@ def flops_per_token(model: torch.nn.Module, sequence: int) -> float:
 
 
 def new_record() -> dict:
-    """An empty training record: per-step ``loss``, ``real_tokens``, ``padded_tokens``, ``seconds``, ``flops``."""
+    """An empty training record: per-step ``loss``, then ``real_tokens``, ``padded_tokens``, ``seconds``,
+    ``flops`` summed over the run."""
     return {"loss": [], "real_tokens": 0, "padded_tokens": 0, "seconds": 0.0, "flops": 0.0}
 
 
 def tally(record: dict, inputs: dict[str, torch.Tensor], flops_at) -> None:
-    """Add one batch's real and padded tokens, and the model FLOPs of its real tokens, to a run's ``record``."""
+    """Add one batch's real and padded tokens, and the model FLOPs of its real tokens, to ``record``."""
     real = int(inputs["attention_mask"].sum())
     record["real_tokens"] += real
     record["padded_tokens"] += inputs["attention_mask"].numel()

@@ -26,7 +26,8 @@ import torch
 from tlcourse import assets, compute, env, finetuning, folds
 
 
-def train_accelerate(model: finetuning.Classifier, tokenizer, texts: Sequence[str], labels: Sequence[int], config: finetuning.FineTuneConfig, *,
+def train_accelerate(model: finetuning.Classifier, tokenizer, texts: Sequence[str], labels: Sequence[int],
+                     config: finetuning.FineTuneConfig, *,
                      seed: int, test_texts: Sequence[str] = (), test_labels: Sequence[int] = (), accelerator=None,
                      progress: bool = True) -> dict:
     """:func:`tlcourse.finetuning.train`'s loop with ``accelerate`` doing the devices: prepare,
@@ -62,7 +63,8 @@ def train_accelerate(model: finetuning.Classifier, tokenizer, texts: Sequence[st
     # batch_size=1 over ready-made batches: accelerate hands whole batches round-robin to the processes
     loader = torch.utils.data.DataLoader(_Batches(every_epoch), batch_size=1, shuffle=False, collate_fn=_first)
     # each process steps once per batch it sees: its share of all steps
-    scheduler = finetuning.schedule(run.optimizer, math.ceil(len(every_epoch) / accelerator.num_processes), config.warmup)
+    steps = math.ceil(len(every_epoch) / accelerator.num_processes)
+    scheduler = finetuning.schedule(run.optimizer, steps, config.warmup)
     record = run.record
     # the loader's base seed and dropout draw from torch's global generators
     with folds.torch_seeded(seed, device=str(accelerator.device)):

@@ -330,7 +330,7 @@ def fit(model, batches: Sequence[dict], optimizer, scheduler, *, clip: float = 1
 
 @dataclasses.dataclass
 class Run:
-    """What a fine-tuning run sets up before its first step (:func:`start_run`); ``record`` fills as it goes."""
+    """What a fine-tuning run sets up before its first step (:func:`start_run`); ``record`` fills up."""
 
     ids: list[list[int]]  # word-piece ids of each training text
     lengths: list[int]
@@ -342,7 +342,8 @@ class Run:
     flops_at: object  # sequence -> training FLOPs a token (compute.flop_counter)
 
 
-def start_run(model: Classifier, tokenizer, texts: Sequence[str], labels: Sequence[int], config: FineTuneConfig) -> Run:
+def start_run(model: Classifier, tokenizer, texts: Sequence[str], labels: Sequence[int],
+              config: FineTuneConfig) -> Run:
     """The set-up :func:`train` and :func:`tlcourse.distributed.train_accelerate` share.
 
     Tokenise, count epochs, give back memory earlier cells freed, make only ``config``'s trainable
@@ -427,8 +428,8 @@ def run_splits(folder, tokenizer, dataset, splits, config: FineTuneConfig, *, pr
                                                   disable=not progress, leave=False):
         train_idx = folds.training_part(train_idx, labels, repeat, fold, size=size)
         model = build_classifier(folder, pretrained=pretrained, seed=folds.derived_seed(seed, repeat, fold))
-        train(model, tokenizer, list(texts[train_idx]), labels[train_idx], config, seed=folds.derived_seed(seed, repeat),
-              device=device, loop=loop, progress=False)
+        train(model, tokenizer, list(texts[train_idx]), labels[train_idx], config,
+              seed=folds.derived_seed(seed, repeat), device=device, loop=loop, progress=False)
         predictions = predict(model, tokenizer, list(texts[test_idx]), max_length=config.max_length, device=device)
         scores[repeat, fold] = float(numpy.mean(predictions == labels[test_idx]))
         del model  # before the next split builds its own: never two models at once

@@ -36,7 +36,7 @@ def derived_seed(seed: int, *path: int) -> int:
     value = 0
     for position, index in enumerate(path):
         if index < 0 or (position > 0 and index >= _BASE):
-            raise ValueError(f"Seed indices must be non-negative (and below {_BASE} after the first), got {path}.")
+            raise ValueError(f"Seed indices must be >= 0, and below {_BASE} after the first; got {path}.")
         value = value * _BASE + int(index)
     return int(seed) + value
 
@@ -67,7 +67,8 @@ def torch_seeded(seed: int, *, device: str = "cpu") -> Iterator[None]:
 # --- the folds ----------------------------------------------------------------------------------------
 
 
-def fold_table(labels, *, n_splits: int = N_SPLITS, n_repeats: int = N_REPEATS, seed: int = FOLD_SEED) -> numpy.ndarray:
+def fold_table(labels, *, n_splits: int = N_SPLITS, n_repeats: int = N_REPEATS,
+               seed: int = FOLD_SEED) -> numpy.ndarray:
     """Test-fold number of each example in each repeat: shape ``(n_examples, n_repeats)``.
 
     Stratified, so every fold has both classes in proportion (scikit-learn's ``RepeatedStratifiedKFold``).
@@ -123,7 +124,8 @@ def stratified_subsample(labels: Sequence[int], n: int, *, seed: int) -> numpy.n
     remainder = counts / counts.sum() * n - quota
     for index in numpy.argsort(-remainder)[: n - quota.sum()]:
         quota[index] += 1
-    chosen = [rng.choice(numpy.flatnonzero(labels == c), size=q, replace=False) for c, q in zip(classes, quota)]
+    chosen = [rng.choice(numpy.flatnonzero(labels == c), size=q, replace=False)
+              for c, q in zip(classes, quota)]
     return numpy.sort(numpy.concatenate(chosen))
 
 
@@ -142,10 +144,10 @@ def training_part(train: numpy.ndarray, labels, repeat: int, fold: int, *, size:
 # --- the fold loop -----------------------------------------------------------------------------------------
 
 
-def cross_validate(score: Callable[[numpy.ndarray, numpy.ndarray], object], dataset, *, size: int | None = None,
-                   subsample: Callable[..., numpy.ndarray] = stratified_subsample,
+def cross_validate(score: Callable[[numpy.ndarray, numpy.ndarray], object], dataset, *,
+                   size: int | None = None, subsample: Callable[..., numpy.ndarray] = stratified_subsample,
                    repeats: int | None = None) -> numpy.ndarray:
-    """``score(train_indices, test_indices)`` on each fixed fold: shape ``(repeats, folds)`` (+ the score's shape).
+    """``score(train_indices, test_indices)`` on each fixed fold: ``(repeats, folds)`` (+ the score's shape).
 
     With ``size``, each fold trains on :func:`training_part` of its training part. The one fold loop
     of the course: :func:`tlcourse.baseline.cross_validate` and :mod:`tlcourse.probing` call it.
@@ -153,13 +155,15 @@ def cross_validate(score: Callable[[numpy.ndarray, numpy.ndarray], object], data
     labels = numpy.asarray(dataset["label"])
     scores = {}
     for repeat, fold, train, test in splits(dataset, repeats=repeats):
-        scores[repeat, fold] = score(training_part(train, labels, repeat, fold, size=size, subsample=subsample), test)
+        train = training_part(train, labels, repeat, fold, size=size, subsample=subsample)
+        scores[repeat, fold] = score(train, test)
     n_repeats, n_folds = 1 + max(r for r, _ in scores), 1 + max(f for _, f in scores)
     return numpy.array([[scores[r, f] for f in range(n_folds)] for r in range(n_repeats)])
 
 
 def learning_curve(score: Callable[[numpy.ndarray, numpy.ndarray], object], dataset, *,
-                   sizes: Sequence[int | None], subsample: Callable[..., numpy.ndarray] = stratified_subsample,
+                   sizes: Sequence[int | None],
+                   subsample: Callable[..., numpy.ndarray] = stratified_subsample,
                    repeats: int | None = None) -> dict[int, numpy.ndarray]:
     """:func:`cross_validate` at each number of training labels: ``{n: (repeats, folds)}``.
 
@@ -169,5 +173,6 @@ def learning_curve(score: Callable[[numpy.ndarray, numpy.ndarray], object], data
     curve = {}
     for size in sizes:
         n = n_train if size is None or size >= n_train else size
-        curve[n] = cross_validate(score, dataset, size=None if n == n_train else n, subsample=subsample, repeats=repeats)
+        size = None if n == n_train else n
+        curve[n] = cross_validate(score, dataset, size=size, subsample=subsample, repeats=repeats)
     return curve

@@ -125,7 +125,7 @@ def mask_tokens(
 # --- compute and memory ----------------------------------------------------------------------------
 
 
-# Counting parameters and FLOPs lives in tlcourse.compute; these names stay for callers written before it moved.
+# Counting parameters and FLOPs lives in tlcourse.compute; these names stay for callers written before.
 parameter_counts, training_flops = compute.parameter_counts, compute.training_flops
 
 

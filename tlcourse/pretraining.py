@@ -158,7 +158,8 @@ def probe_scores(features: numpy.ndarray, dataset, *, repeats: int | None = None
     """Accuracy of :func:`probe` on each fixed fold of ``dataset``: shape ``(repeats, folds)``."""
     from tlcourse import probing  # the course's fold loop for frozen features
 
-    return probing.cross_validate_features(probe, features, numpy.asarray(dataset["label"]), dataset, repeats=repeats).test
+    labels = numpy.asarray(dataset["label"])
+    return probing.cross_validate_features(probe, features, labels, dataset, repeats=repeats).test
 
 
 _SOURCE = "the bundled English Wikipedia (gensim's test data)"

@@ -81,7 +81,8 @@ def control_labels(labels, *, seed: int) -> numpy.ndarray:
 
 
 def feature_curve(features: numpy.ndarray, dataset, *, sizes: Sequence[int | None] = (10, 20, 50, 100, None),
-                  make_model: Callable[[], object] | None = None, repeats: int | None = None) -> dict[int, numpy.ndarray]:
+                  make_model: Callable[[], object] | None = None,
+                  repeats: int | None = None) -> dict[int, numpy.ndarray]:
     """Frozen ``features`` ``(n, D)`` + a fresh classifier at each number of labels: ``{n: (repeats, folds)}``.
 
     The same folds and the same drawn training sentences as :func:`tlcourse.baseline.learning_curve`,
