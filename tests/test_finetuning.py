@@ -260,3 +260,16 @@ def test_accelerate_launch_with_two_cpu_processes(tiny_bert, texts_labels, tmp_p
     assert 0.0 <= result["accuracy"] <= 1.0
     assert result["steps"] == 5  # 72 training sentences, batches of 8: 9 batches shared by 2 processes, 5 each
     assert result["real_tokens"] > 0 and numpy.isfinite(result["final_loss"])
+
+
+def test_building_and_training_leave_torchs_global_generator_alone(tiny_bert, tokenizer, texts_labels):
+    texts, labels = texts_labels
+    torch.manual_seed(11)
+    expected = torch.rand(3)
+    torch.manual_seed(11)
+    model = finetuning.build_classifier(tiny_bert, pretrained=False, seed=0)
+    finetuning.train(model, tokenizer, texts[:16], labels[:16], finetuning.FineTuneConfig(epochs=1), seed=0, progress=False)
+    assert torch.equal(torch.rand(3), expected)  # seeded inside, given back as it was
+    again = finetuning.build_classifier(tiny_bert, pretrained=False, seed=0)
+    finetuning.train(again, tokenizer, texts[:16], labels[:16], finetuning.FineTuneConfig(epochs=1), seed=0, progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), again.parameters()))  # and still reproducible
