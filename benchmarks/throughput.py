@@ -47,14 +47,14 @@ def main(argv: list[str] | None = None) -> int:
     import numpy
     import transformers
 
-    from tlcourse import assets, finetuning
+    from tlcourse import assets, compute, distributed, finetuning
 
     reviews = assets.load("movie_reviews", "tiny")
     folder = assets.path("encoder", "tiny")
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(folder))
     texts, labels = list(reviews["text"]), numpy.asarray(reviews["label"])
     base = finetuning.FineTuneConfig(epochs=args.epochs, batch=16)
-    matmul = finetuning.matmul_flops_per_second(device=environment.device)
+    matmul = compute.matmul_flops_per_second(device=environment.device)
     runs = {
         "plain loop, length-bucketed": base,
         "plain loop, shuffled, padded to the longest": dataclasses.replace(base, bucket=False),
@@ -67,14 +67,14 @@ def main(argv: list[str] | None = None) -> int:
     for name, config in runs.items():
         model = finetuning.build_classifier(folder, pretrained=True, seed=0)
         records[name] = finetuning.train(model, tokenizer, texts, labels, config, seed=0, device=environment.device, progress=False)
-        print(name, finetuning.throughput(records[name], matmul), flush=True)
+        print(name, compute.throughput(records[name], matmul), flush=True)
     model = finetuning.build_classifier(folder, pretrained=True, seed=0)
-    records["accelerate, length-bucketed"] = finetuning.train_accelerate(
+    records["accelerate, length-bucketed"] = distributed.train_accelerate(
         model, tokenizer, texts, labels, base, seed=0, progress=False, accelerator=accelerate.Accelerator(cpu=environment.device == "cpu")
     )
     # the better of two timings, before and after: the fraction should not flatter a busy moment
-    matmul = max(matmul, finetuning.matmul_flops_per_second(device=environment.device))
-    rows = [(name, finetuning.throughput(record, matmul)) for name, record in records.items()]
+    matmul = max(matmul, compute.matmul_flops_per_second(device=environment.device))
+    rows = [(name, compute.throughput(record, matmul)) for name, record in records.items()]
 
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [

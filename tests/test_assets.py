@@ -9,7 +9,7 @@ import shutil
 import numpy
 import pytest
 
-from tlcourse import archives, assets, cache, corpora, env, packaged, profiles
+from tlcourse import archives, assets, cache, corpora, env, folds, packaged, profiles
 
 
 def test_every_asset_has_every_profile_and_honest_ids():
@@ -98,7 +98,7 @@ def test_movie_reviews_are_decoded_and_folded(shared_cache):
 def test_splits_cover_every_example_once_per_repeat(shared_cache):
     reviews = assets.load("movie_reviews", "tiny")
     seen = numpy.zeros((corpora.N_REPEATS, len(reviews)), dtype=int)
-    for repeat, fold, train, test in corpora.splits(reviews):
+    for repeat, fold, train, test in folds.splits(reviews):
         assert not set(train) & set(test) and len(train) + len(test) == len(reviews)
         seen[repeat, test] += 1
     assert (seen == 1).all()

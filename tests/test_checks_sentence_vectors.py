@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy
 import pytest
-import torch
 
 from conftest import assert_exercise_both_ways
 from tlcourse import sentences

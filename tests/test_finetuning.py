@@ -16,7 +16,7 @@ import pytest
 import torch
 
 from conftest import subprocess_env
-from tlcourse import corpora, finetuning, lm, packaged
+from tlcourse import compute, corpora, distributed, finetuning, folds, packaged
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
 
@@ -135,9 +135,9 @@ def test_flops_per_token_by_hand(tiny_bert):
     model = finetuning.build_classifier(tiny_bert, pretrained=True, seed=0)
     total = sum(p.numel() for p in model.parameters())
     embeddings = 30522 * 32 + 128 * 32 + 2 * 32  # words, positions, token types
-    assert lm.parameter_counts(model)["non_embedding"] == total - embeddings
-    assert finetuning.flops_per_token(model, 40) == 6 * (total - embeddings) + 12 * 2 * 40 * 32
-    assert finetuning.matmul_flops_per_second(256, repeats=2) > 1e6
+    assert compute.parameter_counts(model)["non_embedding"] == total - embeddings
+    assert compute.flops_per_token(model, 40) == 6 * (total - embeddings) + 12 * 2 * 40 * 32
+    assert compute.matmul_flops_per_second(256, repeats=2) > 1e6
 
 
 def test_fit_is_the_textbook_loop_and_train_learns(tiny_bert, tokenizer, texts_labels):
@@ -152,11 +152,11 @@ def test_fit_is_the_textbook_loop_and_train_learns(tiny_bert, tokenizer, texts_l
     assert len(record["loss"]) == 6 * 5
     assert numpy.mean(record["loss"][-5:]) < numpy.mean(record["loss"][:5])
     assert record["real_tokens"] == 6 * sum(len(r) for r in finetuning.tokenize(tokenizer, texts))
-    numbers = finetuning.throughput(record, matmul=1e9)
+    numbers = compute.throughput(record, matmul=1e9)
     assert 0 <= numbers["padding_share"] < 0.5 and numbers["tokens_per_s"] > 0
     padded = finetuning.train(finetuning.build_classifier(tiny_bert, pretrained=True, seed=0), tokenizer, texts, labels,
                               dataclasses_replace(config, epochs=1, pad_to=64), seed=0, progress=False)
-    assert finetuning.throughput(padded, 1e9)["padding_share"] > numbers["padding_share"]
+    assert compute.throughput(padded, 1e9)["padding_share"] > numbers["padding_share"]
 
 
 def dataclasses_replace(config, **changes):
@@ -187,7 +187,7 @@ def test_frozen_embeddings_get_no_gradient_and_stay_put_in_both_loops(tiny_bert,
         if run == "plain":
             finetuning.train(model, tokenizer, texts, labels, config, seed=0, progress=False)
         else:
-            finetuning.train_accelerate(model, tokenizer, texts, labels, config, seed=0,
+            distributed.train_accelerate(model, tokenizer, texts, labels, config, seed=0,
                                         accelerator=accelerate.Accelerator(cpu=True), progress=False)
         embeddings, top_layer = before
         assert all(torch.equal(a, b) and b.grad is None for a, b in zip(embeddings, groups[-1])), run
@@ -204,7 +204,7 @@ def test_accelerate_path_matches_the_plain_loop(tiny_bert, tokenizer, texts_labe
     plain = finetuning.build_classifier(tiny_bert, pretrained=True, seed=0, dropout=0.0)
     finetuning.train(plain, tokenizer, texts, labels, config, seed=0, progress=False)
     through = finetuning.build_classifier(tiny_bert, pretrained=True, seed=0, dropout=0.0)
-    record = finetuning.train_accelerate(through, tokenizer, texts, labels, config, seed=0, test_texts=texts[:10],
+    record = distributed.train_accelerate(through, tokenizer, texts, labels, config, seed=0, test_texts=texts[:10],
                                          test_labels=labels[:10], accelerator=accelerate.Accelerator(cpu=True), progress=False)
     assert all(torch.allclose(p, q, atol=1e-5) for p, q in zip(plain.parameters(), through.parameters()))
     expected = numpy.mean(finetuning.predict(plain, tokenizer, texts[:10]) == numpy.asarray(labels[:10]))
@@ -243,14 +243,14 @@ def test_accelerate_launch_with_two_cpu_processes(tiny_bert, texts_labels, tmp_p
 
     texts, labels = texts_labels
     data = datasets.Dataset.from_dict({"text": texts, "label": labels})
-    corpora.with_folds(data).save_to_disk(str(tmp_path / "data"))
+    folds.with_folds(data).save_to_disk(str(tmp_path / "data"))
     out = tmp_path / "result.json"
     launcher = Path(sys.executable).parent / "accelerate"
     # `--cpu --num_processes 2` would need mpirun; `--multi_gpu` uses torchrun, and on a machine without a GPU
     # the script's Accelerator(cpu=True) then joins a gloo process group over loopback (MULTI_CPU).
     command = [str(launcher), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
                "--dynamo_backend", "no", "--main_process_ip", "127.0.0.1", "--main_process_port", str(_free_port()),
-               "-m", "tlcourse.finetuning", "--model", str(tiny_bert), "--data", str(tmp_path / "data"),
+               "-m", "tlcourse.distributed", "--model", str(tiny_bert), "--data", str(tmp_path / "data"),
                "--epochs", "1", "--batch", "8", "--lr", "1e-3", "--out", str(out)]
     run = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path,
                          env=subprocess_env(TLCOURSE_PROFILE="tiny", OMP_NUM_THREADS="1", MASTER_ADDR="127.0.0.1"))
@@ -260,3 +260,16 @@ def test_accelerate_launch_with_two_cpu_processes(tiny_bert, texts_labels, tmp_p
     assert 0.0 <= result["accuracy"] <= 1.0
     assert result["steps"] == 5  # 72 training sentences, batches of 8: 9 batches shared by 2 processes, 5 each
     assert result["real_tokens"] > 0 and numpy.isfinite(result["final_loss"])
+
+
+def test_building_and_training_leave_torchs_global_generator_alone(tiny_bert, tokenizer, texts_labels):
+    texts, labels = texts_labels
+    torch.manual_seed(11)
+    expected = torch.rand(3)
+    torch.manual_seed(11)
+    model = finetuning.build_classifier(tiny_bert, pretrained=False, seed=0)
+    finetuning.train(model, tokenizer, texts[:16], labels[:16], finetuning.FineTuneConfig(epochs=1), seed=0, progress=False)
+    assert torch.equal(torch.rand(3), expected)  # seeded inside, given back as it was
+    again = finetuning.build_classifier(tiny_bert, pretrained=False, seed=0)
+    finetuning.train(again, tokenizer, texts[:16], labels[:16], finetuning.FineTuneConfig(epochs=1), seed=0, progress=False)
+    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), again.parameters()))  # and still reproducible

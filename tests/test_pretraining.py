@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from conftest import ROOT, assert_exercise_both_ways
-from tlcourse import lm, ngram, tokenization
+from tlcourse import compute, lm, ngram, tokenization
 from tlcourse.checks import core
 from tlcourse.checks import language_models as check
 
@@ -241,11 +241,11 @@ def _word_level(size):
 
 def test_parameter_counts_and_flops():
     model = _model("causal", layers=2)
-    counts = lm.parameter_counts(model)
+    counts = compute.parameter_counts(model)
     assert counts["total"] == sum(p.numel() for p in model.parameters())
     assert counts["total"] - counts["non_embedding"] == 50 * 32 + 16 * 32  # tied output layer counted once
     config = lm.ModelConfig(kind="causal", layers=2, width=32, heads=2, context=16)
-    assert lm.flops_per_token(model, config) == 6 * counts["non_embedding"] + 12 * 2 * 16 * 32
+    assert compute.flops_per_token(model, config.context) == 6 * counts["non_embedding"] + 12 * 2 * 16 * 32
 
 
 def test_activation_memory_grows_with_depth_and_batch():

@@ -143,9 +143,9 @@ def test_lesson_assets_are_registered(shared_cache):
 def test_compare_encoders_runs(encoder, shared_cache):
     pytest.importorskip("tlcourse.contextual")
     reviews = assets.load("movie_reviews", "tiny").select(range(90, 130))
-    from tlcourse import corpora
+    from tlcourse import folds
 
-    reviews = corpora.with_folds(reviews.remove_columns("folds"), n_splits=2, n_repeats=1)
+    reviews = folds.with_folds(reviews.remove_columns("folds"), n_splits=2, n_repeats=1)
     docs = ["a fire near sydney", "the fire spread", "police in the city", "a man was arrested"]
     human = numpy.triu(numpy.random.default_rng(0).uniform(size=(4, 4)), k=1) + numpy.eye(4)
     rows = sentences.compare_encoders({"same": encoder}, reviews, docs, human)

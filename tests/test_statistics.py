@@ -7,7 +7,7 @@ import pytest
 from scipy import stats as scipy_stats
 from sklearn import model_selection
 
-from tlcourse import baseline, corpora, stats
+from tlcourse import baseline, corpora, folds, stats
 
 
 def test_t_interval_matches_scipy():
@@ -48,11 +48,11 @@ def test_cross_validate_matches_scikit_learn(shared_cache):
 
 def test_stratified_subsample():
     labels = numpy.array([0] * 150 + [1] * 50)
-    chosen = baseline.stratified_subsample(labels, 20, seed=1)
+    chosen = folds.stratified_subsample(labels, 20, seed=1)
     assert len(set(chosen)) == 20 and labels[chosen].sum() == 5
-    assert numpy.array_equal(chosen, baseline.stratified_subsample(labels, 20, seed=1))
+    assert numpy.array_equal(chosen, folds.stratified_subsample(labels, 20, seed=1))
     with pytest.raises(ValueError):
-        baseline.stratified_subsample(labels, 0, seed=1)
+        folds.stratified_subsample(labels, 0, seed=1)
 
 
 def test_learning_curve_shapes(shared_cache):

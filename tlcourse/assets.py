@@ -23,7 +23,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from tlcourse import archives, cache, corpora, packaged, profiles
+from tlcourse import archives, cache, corpora, folds, packaged, profiles
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,10 +70,10 @@ def _load_movie_reviews(folder: Path, profile: str):
     train = datasets.load_dataset(str(folder), split="train")
     size = {"small": 2000}.get(profile)
     if size is not None and len(train) > size:
-        train = train.shuffle(seed=corpora.FOLD_SEED).select(range(size))
+        train = train.shuffle(seed=folds.FOLD_SEED).select(range(size))
     # The same features in every profile: 0 negative, 1 positive, named (the hub's parquet may carry plain ints).
     train = train.select_columns(["text", "label"]).cast_column("label", datasets.ClassLabel(names=list(corpora.LABEL_NAMES)))
-    return corpora.with_folds(train)
+    return folds.with_folds(train)
 
 
 def _load_encoder(folder: Path, profile: str):

@@ -15,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy
 from sklearn import feature_extraction, linear_model, pipeline
 
-from tlcourse import corpora
+from tlcourse import folds
 
 #: The sizes of the label-efficiency curve; ``None`` stands for every training example of a fold.
 CURVE_SIZES = (10, 20, 50, 100, None)
@@ -29,50 +29,22 @@ def tfidf_logreg(*, C: float = 1.0, seed: int = 0) -> pipeline.Pipeline:
     )
 
 
-def stratified_subsample(labels: Sequence[int], n: int, *, seed: int) -> numpy.ndarray:
-    """``n`` distinct positions of ``labels``, each class in proportion, drawn with ``seed``.
-
-    Returns sorted indices into ``labels``; shape ``(n,)``. Lesson 00's third exercise.
-    """
-    labels = numpy.asarray(labels)
-    if not 0 < n <= len(labels):
-        raise ValueError(f"n must be between 1 and {len(labels)}, got {n}.")
-    rng = numpy.random.default_rng(seed)
-    classes, counts = numpy.unique(labels, return_counts=True)
-    quota = numpy.floor(counts / counts.sum() * n).astype(int)
-    # hand the remaining places to the classes with the largest remainders, at least one each
-    remainder = counts / counts.sum() * n - quota
-    for index in numpy.argsort(-remainder)[: n - quota.sum()]:
-        quota[index] += 1
-    chosen = [rng.choice(numpy.flatnonzero(labels == c), size=q, replace=False) for c, q in zip(classes, quota)]
-    return numpy.sort(numpy.concatenate(chosen))
-
-
 def cross_validate(
     make_model: Callable[[], object],
     dataset,
     *,
     size: int | None = None,
-    subsample: Callable[..., numpy.ndarray] = stratified_subsample,
+    subsample: Callable[..., numpy.ndarray] = folds.stratified_subsample,
     repeats: int | None = None,
 ) -> numpy.ndarray:
     """Accuracy of a fresh ``make_model()`` on each fixed fold: shape ``(repeats, folds)``.
 
     With ``size``, each fold trains on ``subsample(train_labels, size, seed=...)`` of its training part
-    (seeded by repeat and fold, so every model sees the same examples) and tests on the whole test part.
+    (seeded by repeat and fold, :func:`tlcourse.folds.split_seed`, so every model sees the same examples)
+    and tests on the whole test part.
     """
-    texts = numpy.asarray(dataset["text"], dtype=object)
-    labels = numpy.asarray(dataset["label"])
-    scores: dict[tuple[int, int], float] = {}
-    for repeat, fold, train, test in corpora.splits(dataset, repeats=repeats):
-        if size is not None:
-            train = train[subsample(labels[train], size, seed=1000 * repeat + fold)]
-        model = make_model()
-        model.fit(list(texts[train]), labels[train])
-        scores[repeat, fold] = float(numpy.mean(model.predict(list(texts[test])) == labels[test]))
-    n_repeats = 1 + max(r for r, _ in scores)
-    n_folds = 1 + max(f for _, f in scores)
-    return numpy.array([[scores[r, f] for f in range(n_folds)] for r in range(n_repeats)])
+    score = _scorer(make_model, dataset)
+    return folds.cross_validate(score, dataset, size=size, subsample=subsample, repeats=repeats)
 
 
 def learning_curve(
@@ -80,13 +52,22 @@ def learning_curve(
     dataset,
     *,
     sizes: Sequence[int | None] = CURVE_SIZES,
-    subsample: Callable[..., numpy.ndarray] = stratified_subsample,
+    subsample: Callable[..., numpy.ndarray] = folds.stratified_subsample,
     repeats: int | None = None,
 ) -> dict[int, numpy.ndarray]:
     """Fold accuracies at each number of training labels: ``{n: scores of shape (repeats, folds)}``."""
-    n_train = len(dataset) - len(dataset) // int(numpy.asarray(dataset["folds"])[:, 0].max() + 1)
-    curve = {}
-    for size in sizes:
-        n = n_train if size is None or size >= n_train else size
-        curve[n] = cross_validate(make_model, dataset, size=None if n == n_train else n, subsample=subsample, repeats=repeats)
-    return curve
+    score = _scorer(make_model, dataset)
+    return folds.learning_curve(score, dataset, sizes=sizes, subsample=subsample, repeats=repeats)
+
+
+def _scorer(make_model: Callable[[], object], dataset) -> Callable[[numpy.ndarray, numpy.ndarray], float]:
+    """``(train, test) -> accuracy`` of a fresh ``make_model()`` fitted on the texts of ``train``."""
+    texts = numpy.asarray(dataset["text"], dtype=object)
+    labels = numpy.asarray(dataset["label"])
+
+    def score(train: numpy.ndarray, test: numpy.ndarray) -> float:
+        model = make_model()
+        model.fit(list(texts[train]), labels[train])
+        return float(numpy.mean(model.predict(list(texts[test])) == labels[test]))
+
+    return score

@@ -15,14 +15,17 @@ from pathlib import Path
 
 import numpy
 
+from tlcourse import folds
+
 WIKI_DUMP = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 POLARITY_FILE = "pang_lee_polarity.cor"
 POLARITY_ENCODING = "cp1252"  # the file is not UTF-8: "clichés" is byte 0xE9
 LEE_FILES = ("lee_background.cor", "lee.cor", "similarities0-1.txt")
 WORD_EVAL_FILES = ("wordsim353.tsv", "simlex999.txt", "questions-words.txt")
 LABEL_NAMES = ("negative", "positive")
-#: The course's fixed folds: 10-fold cross-validation repeated 5 times, stratified, seed 0.
-N_SPLITS, N_REPEATS, FOLD_SEED = 10, 5, 0
+# The fixed folds live in tlcourse.folds; these names stay for callers written before they moved there.
+N_SPLITS, N_REPEATS, FOLD_SEED = folds.N_SPLITS, folds.N_REPEATS, folds.FOLD_SEED
+fold_table, with_folds, splits = folds.fold_table, folds.with_folds, folds.splits
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 _MARKUP_LEFTOVERS = re.compile(r"'{2,}|\[\[|\]\]|\{\{|\}\}")
@@ -132,27 +135,6 @@ def read_polarity(path: Path | None = None) -> tuple[list[str], list[int]]:
     return texts, labels
 
 
-def fold_table(labels, *, n_splits: int = N_SPLITS, n_repeats: int = N_REPEATS, seed: int = FOLD_SEED) -> numpy.ndarray:
-    """Test-fold number of each example in each repeat: shape ``(n_examples, n_repeats)``.
-
-    Stratified, so every fold has both classes in proportion (scikit-learn's ``RepeatedStratifiedKFold``).
-    """
-    from sklearn.model_selection import RepeatedStratifiedKFold
-
-    labels = numpy.asarray(labels)
-    table = numpy.full((len(labels), n_repeats), -1, dtype=numpy.int64)
-    splitter = RepeatedStratifiedKFold(n_splits=n_splits, n_repeats=n_repeats, random_state=seed)
-    for index, (_, test) in enumerate(splitter.split(numpy.zeros(len(labels)), labels)):
-        table[test, index // n_splits] = index % n_splits
-    return table
-
-
-def with_folds(dataset, *, n_splits: int = N_SPLITS, n_repeats: int = N_REPEATS, seed: int = FOLD_SEED):
-    """A ``datasets.Dataset`` with a ``folds`` column added: the example's test fold in each repeat."""
-    table = fold_table(dataset["label"], n_splits=n_splits, n_repeats=n_repeats, seed=seed)
-    return dataset.add_column("folds", table.tolist())
-
-
 def build_movie_reviews(folder: Path) -> None:
     """Save the 200 sentences as a ``datasets.Dataset`` (text, label, folds) in ``folder``."""
     import datasets
@@ -162,7 +144,7 @@ def build_movie_reviews(folder: Path) -> None:
         {"text": datasets.Value("string"), "label": datasets.ClassLabel(names=list(LABEL_NAMES))}
     )
     dataset = datasets.Dataset.from_dict({"text": texts, "label": labels}, features=features)
-    with_folds(dataset).save_to_disk(str(folder / "dataset"))
+    folds.with_folds(dataset).save_to_disk(str(folder / "dataset"))
 
 
 def load_movie_reviews(folder: Path):
@@ -170,17 +152,6 @@ def load_movie_reviews(folder: Path):
     import datasets
 
     return datasets.load_from_disk(str(Path(folder) / "dataset"))
-
-
-def splits(dataset, *, repeats: int | None = None):
-    """Yield ``(repeat, fold, train_indices, test_indices)`` over the dataset's fixed folds."""
-    table = numpy.asarray(dataset["folds"])
-    n_repeats = table.shape[1] if repeats is None else min(repeats, table.shape[1])
-    for repeat in range(n_repeats):
-        for fold in range(int(table[:, repeat].max()) + 1):
-            test = numpy.flatnonzero(table[:, repeat] == fold)
-            train = numpy.flatnonzero(table[:, repeat] != fold)
-            yield repeat, fold, train, test
 
 
 # --- Word similarity and analogy sets ------------------------------------------------------------

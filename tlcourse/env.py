@@ -37,10 +37,12 @@ class Environment:
     quiet: bool
 
     def generator(self, offset: int = 0):
-        """A ``torch.Generator`` seeded with ``seed + offset`` (samplers take one explicitly)."""
+        """A ``torch.Generator`` seeded with ``folds.derived_seed(seed, offset)``, i.e. ``seed + offset``."""
         import torch
 
-        return torch.Generator().manual_seed(self.seed + offset)
+        from tlcourse import folds
+
+        return torch.Generator().manual_seed(folds.derived_seed(self.seed, offset))
 
 
 def available_cpus() -> int:

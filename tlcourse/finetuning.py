@@ -1,14 +1,14 @@
-"""Fine-tuning a pretrained encoder for classification: batching, the loop, ULMFiT's recipe, throughput.
+"""Fine-tuning a pretrained encoder for classification: the classifier, batching, ULMFiT's recipe, the loop.
 
 Lesson 05 builds these. A :class:`Classifier` is an encoder (``AutoModel``) with a linear head on its
 mean-pooled last layer; :func:`build_classifier` loads it pretrained, or builds the same architecture
 from its config with fresh random weights ("from scratch"). :func:`train` is the plain loop (AdamW,
 linear warm-up and decay, length-bucketed batches), with ULMFiT's discriminative learning rates and
-gradual unfreezing as options; :func:`train_accelerate` is the same loop through ``accelerate``,
-which also runs unchanged on several GPUs or machines::
-
-    accelerate launch -m tlcourse.finetuning --out result.json      # the package's entry point
-    accelerate launch --multi_gpu --num_processes 2 -m tlcourse.finetuning   # two processes (gloo on a CPU)
+gradual unfreezing as options; :func:`run_splits` runs it on the fixed folds (:mod:`tlcourse.folds`).
+The same loop through ``accelerate`` (and ``accelerate launch``) is :mod:`tlcourse.distributed`;
+FLOPs and throughput are :mod:`tlcourse.compute`; frozen features on the folds are :mod:`tlcourse.probing`.
+Over 350 lines because it also declares lesson 05's two assets (the encoder and the sentiment set of
+each profile), which the asset registry collects from here.
 
 Shapes: ``B`` texts a batch, ``T`` word pieces (padded to the longest in the batch), ``D`` the width.
 
@@ -19,9 +19,7 @@ Shapes: ``B`` texts a batch, ``T`` word pieces (padded to the longest in the bat
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
 import math
 import time
 from collections.abc import Sequence
@@ -31,7 +29,7 @@ import numpy
 import torch
 import torch.nn.functional as F
 
-from tlcourse import assets, corpora, env
+from tlcourse import assets, compute, corpora, env, folds
 
 # --- assets: the model and the sentiment set of each profile ----------------------------------------
 
@@ -59,7 +57,7 @@ def _load_model_folder(folder: Path, profile: str) -> Path:
     return assets.path("encoder", profile)
 
 
-def load_sst2(folder: Path, *, size: int | None, seed: int = corpora.FOLD_SEED):
+def load_sst2(folder: Path, *, size: int | None, seed: int = folds.FOLD_SEED):
     """SST-2's training split from a hub-layout ``folder`` as ``text``, ``label``, ``folds`` (``size`` sentences, shuffled with ``seed``)."""
     import datasets
 
@@ -68,7 +66,7 @@ def load_sst2(folder: Path, *, size: int | None, seed: int = corpora.FOLD_SEED):
         train = train.shuffle(seed=seed).select(range(size))
     train = train.rename_column("sentence", "text").select_columns(["text", "label"])
     train = train.cast_column("label", datasets.ClassLabel(names=list(corpora.LABEL_NAMES)))
-    return corpora.with_folds(train)
+    return folds.with_folds(train)
 
 
 def _load_sentiment(folder: Path, profile: str):
@@ -132,18 +130,23 @@ class Classifier(torch.nn.Module):
 
 def build_classifier(folder, *, pretrained: bool, seed: int, num_labels: int = 2, dropout: float = 0.1) -> Classifier:
     """The encoder in ``folder`` with a fresh head; ``pretrained=False`` gives the same architecture with
-    random weights (``AutoModel.from_config``), seeded by ``seed``."""
+    random weights (``AutoModel.from_config``).
+
+    ``seed`` draws the random weights, the encoder's (from scratch) with ``seed`` and the head's with
+    ``derived_seed(seed, 1)``, so the head does not depend on how the encoder was made; torch's global
+    generator is left as it was (:func:`tlcourse.folds.torch_seeded`).
+    """
     import transformers
 
-    torch.manual_seed(seed)
-    if pretrained:
-        encoder = transformers.AutoModel.from_pretrained(str(folder))
-    else:
-        encoder = transformers.AutoModel.from_config(transformers.AutoConfig.from_pretrained(str(folder)))
+    with folds.torch_seeded(seed):
+        if pretrained:
+            encoder = transformers.AutoModel.from_pretrained(str(folder))
+        else:
+            encoder = transformers.AutoModel.from_config(transformers.AutoConfig.from_pretrained(str(folder)))
     if getattr(encoder, "pooler", None) is not None:
         encoder.pooler = None  # BERT's [CLS] pooler goes unused under mean pooling (and DDP rejects unused weights)
-    torch.manual_seed(seed + 1)  # the head's initialisation does not depend on how the encoder was made
-    return Classifier(encoder, num_labels=num_labels, dropout=dropout)
+    with folds.torch_seeded(folds.derived_seed(seed, 1)):
+        return Classifier(encoder, num_labels=num_labels, dropout=dropout)
 
 
 # --- batches ------------------------------------------------------------------------------------------
@@ -323,40 +326,70 @@ def fit(model, batches: Sequence[dict], optimizer, scheduler, *, clip: float = 1
     return losses
 
 
+@dataclasses.dataclass
+class Run:
+    """What a fine-tuning run sets up before its first step (:func:`start_run`); ``record`` fills up."""
+
+    ids: list[list[int]]  # word-piece ids of each training text
+    lengths: list[int]
+    labels: numpy.ndarray  # (n,)
+    epochs: int
+    per_epoch: int  # steps an epoch, on one process
+    optimizer: torch.optim.Optimizer
+    record: dict  # compute.new_record()
+    flops_at: object  # sequence -> training FLOPs a token (compute.flop_counter)
+
+
+def start_run(model: Classifier, tokenizer, texts: Sequence[str], labels: Sequence[int],
+              config: FineTuneConfig) -> Run:
+    """The set-up :func:`train` and :func:`tlcourse.distributed.train_accelerate` share.
+
+    Tokenise, count epochs, give back memory earlier cells freed, make only ``config``'s trainable
+    groups trainable, and build AdamW over :func:`param_groups` with an empty training record.
+    """
+    ids = tokenize(tokenizer, texts, max_length=config.max_length)
+    epochs, per_epoch = steps_per_epoch(len(ids), config)
+    env.release_memory(collect=False)  # what earlier cells freed goes back to the system before the optimizer's state is made
+    unfreeze_top(model, trainable_groups(model, config))
+    optimizer = torch.optim.AdamW(param_groups(model, lr=config.lr, factor=config.layer_factor, weight_decay=config.weight_decay))
+    return Run(ids, [len(row) for row in ids], numpy.asarray(labels), epochs, per_epoch, optimizer,
+               compute.new_record(), compute.flop_counter(model))
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """The seed of one epoch's batches in a run seeded with ``seed``: ``derived_seed(0, seed, epoch)``."""
+    return folds.derived_seed(0, seed, epoch)
+
+
 def train(model: Classifier, tokenizer, texts: Sequence[str], labels: Sequence[int], config: FineTuneConfig, *,
           seed: int, device: str = "cpu", loop=fit, progress: bool = True) -> dict:
     """Fine-tune ``model`` in place with ``loop`` (:func:`fit` or yours), one call per epoch; returns a record.
 
     ``{"loss": per-step losses, "real_tokens", "padded_tokens", "seconds", "flops"}``: ``flops`` counts
-    :func:`flops_per_token` for each batch's real tokens at that batch's length; ``seconds`` is the
-    loop's time (batches are padded before it starts).
+    :func:`tlcourse.compute.flops_per_token` for each batch's real tokens at that batch's length;
+    ``seconds`` is the loop's time (batches are padded before it starts). ``seed`` draws the batches
+    and dropout (torch's global generators are left as they were).
     """
-    ids = tokenize(tokenizer, texts, max_length=config.max_length)
-    lengths = [len(row) for row in ids]
-    labels = torch.as_tensor(numpy.asarray(labels), dtype=torch.long)
-    epochs, per_epoch = steps_per_epoch(len(ids), config)
-    env.release_memory(collect=False)  # what earlier cells freed goes back to the system before the optimizer's state is made
-    torch.manual_seed(seed)
+    run = start_run(model, tokenizer, texts, labels, config)
+    labels = torch.as_tensor(run.labels, dtype=torch.long)
     model.to(device).train()
-    optimizer = torch.optim.AdamW(param_groups(model, lr=config.lr, factor=config.layer_factor, weight_decay=config.weight_decay))
-    scheduler = schedule(optimizer, epochs * per_epoch, config.warmup)
-    record = {"loss": [], "real_tokens": 0, "padded_tokens": 0, "seconds": 0.0, "flops": 0.0}
-    n_groups, top, flops_at = len(layer_groups(model)), trainable_groups(model, config), _flop_counter(model)
-    unfreeze_top(model, top)
-    for epoch in range(epochs):
-        if config.gradual_unfreezing:
-            unfreeze_top(model, min(epoch + 1, top))
-        batches = []
-        for batch in batches_for(lengths, config, seed=seed * 1000 + epoch):
-            inputs = collate([ids[i] for i in batch], pad_id=tokenizer.pad_token_id, pad_to=config.pad_to)
-            _tally(record, inputs, flops_at)
-            batches.append({k: v.to(device) for k, v in inputs.items()} | {"labels": labels[batch].to(device)})
-        started = time.perf_counter()
-        record["loss"] += loop(model, batches, optimizer, scheduler, clip=config.clip, progress=progress)
-        record["seconds"] += time.perf_counter() - started
+    scheduler = schedule(run.optimizer, run.epochs * run.per_epoch, config.warmup)
+    record, n_groups, top = run.record, len(layer_groups(model)), trainable_groups(model, config)
+    with folds.torch_seeded(seed, device=device):  # dropout draws from torch's global generators
+        for epoch in range(run.epochs):
+            if config.gradual_unfreezing:
+                unfreeze_top(model, min(epoch + 1, top))
+            batches = []
+            for batch in batches_for(run.lengths, config, seed=epoch_seed(seed, epoch)):
+                inputs = collate([run.ids[i] for i in batch], pad_id=tokenizer.pad_token_id, pad_to=config.pad_to)
+                compute.tally(record, inputs, run.flops_at)
+                batches.append({k: v.to(device) for k, v in inputs.items()} | {"labels": labels[batch].to(device)})
+            started = time.perf_counter()
+            record["loss"] += loop(model, batches, run.optimizer, scheduler, clip=config.clip, progress=progress)
+            record["seconds"] += time.perf_counter() - started
     unfreeze_top(model, n_groups)
     model.eval()
-    del optimizer, scheduler, batches
+    del run, scheduler, batches
     env.release_memory(collect=False)  # the optimizer's state is freed: give it back before the next run (Binder's 2 GB)
     return record
 
@@ -378,241 +411,25 @@ def run_splits(folder, tokenizer, dataset, splits, config: FineTuneConfig, *, pr
                seed: int = 0, device: str = "cpu", loop=fit, progress: bool = True) -> numpy.ndarray:
     """Accuracy of a fresh classifier trained on each ``(repeat, fold)`` of ``splits``: shape ``(len(splits),)``.
 
-    ``size`` training labels are drawn as :func:`tlcourse.baseline.cross_validate` draws them (the same
-    sentences for every model); ``None`` trains on the whole training part of the fold.
+    ``size`` training labels are drawn as :func:`tlcourse.folds.training_part` draws them for every model
+    (the same sentences); ``None`` trains on the whole training part of the fold. Split ``(r, f)`` builds
+    its model with ``derived_seed(seed, r, f)`` and trains it with ``derived_seed(seed, r)``.
     """
     from tqdm.auto import tqdm
-
-    from tlcourse import baseline
 
     texts = numpy.asarray(dataset["text"], dtype=object)
     labels = numpy.asarray(dataset["label"])
     wanted = set(splits)
     scores = {}
-    chosen = [s for s in corpora.splits(dataset) if (s[0], s[1]) in wanted]
+    chosen = [s for s in folds.splits(dataset) if (s[0], s[1]) in wanted]
     for repeat, fold, train_idx, test_idx in tqdm(chosen, desc="pretrained" if pretrained else "scratch",
                                                   disable=not progress, leave=False):
-        if size is not None and size < len(train_idx):
-            train_idx = train_idx[baseline.stratified_subsample(labels[train_idx], size, seed=1000 * repeat + fold)]
-        model = build_classifier(folder, pretrained=pretrained, seed=seed + 1000 * repeat + fold)
-        train(model, tokenizer, list(texts[train_idx]), labels[train_idx], config, seed=seed + repeat, device=device, loop=loop, progress=False)
+        train_idx = folds.training_part(train_idx, labels, repeat, fold, size=size)
+        model = build_classifier(folder, pretrained=pretrained, seed=folds.derived_seed(seed, repeat, fold))
+        train(model, tokenizer, list(texts[train_idx]), labels[train_idx], config,
+              seed=folds.derived_seed(seed, repeat), device=device, loop=loop, progress=False)
         predictions = predict(model, tokenizer, list(texts[test_idx]), max_length=config.max_length, device=device)
         scores[repeat, fold] = float(numpy.mean(predictions == labels[test_idx]))
         del model  # before the next split builds its own: never two models at once
         env.release_memory(collect=False)
     return numpy.array([scores[s] for s in splits])
-
-
-def feature_curve(features: numpy.ndarray, dataset, *, sizes: Sequence[int | None] = (10, 20, 50, 100, None),
-                  make_model=None, repeats: int | None = None) -> dict[int, numpy.ndarray]:
-    """Frozen ``features`` ``(n, D)`` + a fresh classifier at each number of labels: ``{n: (repeats, folds)}``.
-
-    The same folds and the same drawn training sentences as :func:`tlcourse.baseline.learning_curve`,
-    so the two curves are paired fold by fold.
-    """
-    from tlcourse import baseline, sentences
-
-    make_model = make_model or sentences.frozen_classifier
-    labels = numpy.asarray(dataset["label"])
-    folds = numpy.asarray(dataset["folds"])
-    n_train = len(labels) - len(labels) // int(folds[:, 0].max() + 1)
-    curve = {}
-    for size in sizes:
-        n = n_train if size is None or size >= n_train else size
-        scores = {}
-        for repeat, fold, train_idx, test_idx in corpora.splits(dataset, repeats=repeats):
-            if n < n_train:
-                train_idx = train_idx[baseline.stratified_subsample(labels[train_idx], n, seed=1000 * repeat + fold)]
-            model = make_model().fit(features[train_idx], labels[train_idx])
-            scores[repeat, fold] = float(numpy.mean(model.predict(features[test_idx]) == labels[test_idx]))
-        n_repeats, n_folds = 1 + max(r for r, _ in scores), 1 + max(f for _, f in scores)
-        curve[n] = numpy.array([[scores[r, f] for f in range(n_folds)] for r in range(n_repeats)])
-    return curve
-
-
-# --- throughput and model FLOPs -----------------------------------------------------------------------
-
-
-def flops_per_token(model: Classifier, sequence: int) -> float:
-    """Training FLOPs a token: ``6 N + 12 L T d`` (N non-embedding parameters, L layers, T the sequence, d the width)."""
-    return _flop_counter(model)(sequence)
-
-
-def _flop_counter(model: Classifier):
-    """``sequence -> FLOPs a token`` for ``model``, its parameters counted once (a run asks at every batch)."""
-    from tlcourse import lm
-
-    config = model.encoder.config
-    n = lm.parameter_counts(model)["non_embedding"]
-    layers = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layers")
-    width = getattr(config, "hidden_size", None) or getattr(config, "dim")
-    return lambda sequence: lm.training_flops(n, layers=layers, sequence=sequence, width=width)
-
-
-def _tally(record: dict, inputs: dict[str, torch.Tensor], flops_at) -> None:
-    """Add one batch's real and padded tokens, and the model FLOPs of its real tokens, to a run's ``record``."""
-    real = int(inputs["attention_mask"].sum())
-    record["real_tokens"] += real
-    record["padded_tokens"] += inputs["attention_mask"].numel()
-    record["flops"] += real * flops_at(inputs["input_ids"].shape[1])
-
-
-def matmul_flops_per_second(size: int = 2048, *, repeats: int = 5, device: str = "cpu") -> float:
-    """FLOP/s of a float32 ``size x size`` matrix product on ``device``: the best of ``repeats`` timings."""
-    generator = torch.Generator().manual_seed(0)
-    a = torch.randn(size, size, generator=generator).to(device)
-    b = torch.randn(size, size, generator=generator).to(device)
-    best = float("inf")
-    for _ in range(repeats + 1):  # the first is a warm-up
-        if device.startswith("cuda"):
-            torch.cuda.synchronize()
-        started = time.perf_counter()
-        (a @ b).sum().item()
-        best = min(best, time.perf_counter() - started)
-    return 2 * size**3 / best
-
-
-def throughput(record: dict, matmul: float) -> dict:
-    """Real tokens/s, model FLOP/s and their share of the timed matmul's FLOP/s, from a :func:`train` record."""
-    return {
-        "tokens_per_s": record["real_tokens"] / record["seconds"],
-        "padding_share": 1 - record["real_tokens"] / record["padded_tokens"],
-        "model_flops_per_s": record["flops"] / record["seconds"],
-        "matmul_flops_per_s": matmul,
-        "fraction_of_matmul": record["flops"] / record["seconds"] / matmul,
-    }
-
-
-# --- the same loop through accelerate (one process, several GPUs, or several machines) ----------------
-
-
-def train_accelerate(model: Classifier, tokenizer, texts: Sequence[str], labels: Sequence[int], config: FineTuneConfig, *,
-                     seed: int, test_texts: Sequence[str] = (), test_labels: Sequence[int] = (), accelerator=None,
-                     progress: bool = True) -> dict:
-    """:func:`train`'s loop with ``accelerate`` doing the devices: prepare, ``accelerator.backward``, gather.
-
-    Each process takes its share of every epoch's batches (``prepare`` shards the loader); test
-    predictions are gathered from all processes. Returns the :func:`train` record plus
-    ``accuracy`` (on the test texts, if given), ``processes`` and ``rank``.
-    """
-    import accelerate
-    from tqdm.auto import tqdm
-
-    accelerator = accelerator or accelerate.Accelerator(cpu=not torch.cuda.is_available())
-    accelerate.utils.set_seed(seed)
-    ids = tokenize(tokenizer, texts, max_length=config.max_length)
-    lengths = [len(row) for row in ids]
-    labels = numpy.asarray(labels)
-    epochs, per_epoch = steps_per_epoch(len(ids), config)
-
-    class _Batches(torch.utils.data.Dataset):  # one item = one padded batch, so bucketing survives sharding
-        def __init__(self, epoch_batches):
-            self.batches = epoch_batches
-
-        def __len__(self):
-            return len(self.batches)
-
-        def __getitem__(self, index):
-            batch = self.batches[index]
-            inputs = collate([ids[i] for i in batch], pad_id=tokenizer.pad_token_id, pad_to=config.pad_to)
-            return inputs | {"labels": torch.as_tensor(labels[batch], dtype=torch.long)}
-
-    every_epoch = [b for epoch in range(epochs) for b in batches_for(lengths, config, seed=seed * 1000 + epoch)]
-    # batch_size=1 over ready-made batches: accelerate hands whole batches round-robin to the processes
-    loader = torch.utils.data.DataLoader(_Batches(every_epoch), batch_size=1, shuffle=False, collate_fn=_first)
-    model.train()
-    env.release_memory(collect=False)
-    unfreeze_top(model, trainable_groups(model, config))
-    optimizer = torch.optim.AdamW(param_groups(model, lr=config.lr, factor=config.layer_factor, weight_decay=config.weight_decay))
-    # each process steps once per batch it sees: its share of all steps
-    scheduler = schedule(optimizer, math.ceil(len(every_epoch) / accelerator.num_processes), config.warmup)
-    model, optimizer, loader, scheduler = accelerator.prepare(model, optimizer, loader, scheduler)
-    record = {"loss": [], "real_tokens": 0, "padded_tokens": 0, "seconds": 0.0, "flops": 0.0}
-    flops_at = _flop_counter(accelerator.unwrap_model(model))
-    for inputs in tqdm(loader, desc="fine-tune (accelerate)", disable=not (progress and accelerator.is_local_main_process), leave=False):
-        started = time.perf_counter()
-        loss = model(**inputs).loss
-        optimizer.zero_grad(set_to_none=True)
-        accelerator.backward(loss)
-        accelerator.clip_grad_norm_(model.parameters(), config.clip)
-        optimizer.step()
-        scheduler.step()
-        record["seconds"] += time.perf_counter() - started
-        _tally(record, inputs, flops_at)
-        record["loss"].append(loss.item())
-    model.eval()
-    unfreeze_top(accelerator.unwrap_model(model), len(layer_groups(accelerator.unwrap_model(model))))
-    accelerator.free_memory(optimizer, scheduler)
-    del optimizer, scheduler
-    env.release_memory(collect=False)
-    record |= {"processes": accelerator.num_processes, "rank": accelerator.process_index}
-    if len(test_texts):
-        test_ids = tokenize(tokenizer, test_texts, max_length=config.max_length)
-        correct = torch.zeros(len(test_ids), device=accelerator.device)
-        mine = list(range(accelerator.process_index, len(test_ids), accelerator.num_processes))
-        with torch.no_grad():
-            for start in range(0, len(mine), 64):
-                part = mine[start : start + 64]
-                inputs = {k: v.to(accelerator.device) for k, v in collate([test_ids[i] for i in part], pad_id=tokenizer.pad_token_id).items()}
-                predicted = model(**inputs).logits.argmax(-1)
-                correct[part] = (predicted.cpu() == torch.as_tensor(numpy.asarray(test_labels)[part])).float().to(accelerator.device)
-        correct = accelerator.reduce(correct, reduction="sum")  # each process filled only its own texts
-        record["accuracy"] = float(correct.mean())
-    return record
-
-
-def _first(items):
-    return items[0]
-
-
-def main(argv: list[str] | None = None) -> int:
-    """``accelerate launch -m tlcourse.finetuning``: fine-tune on one fixed fold, write a JSON result."""
-    parser = argparse.ArgumentParser(prog="tlcourse.finetuning", description=main.__doc__)
-    parser.add_argument("--model", help="a folder from_pretrained reads (default: the profile's classifier_base asset)")
-    parser.add_argument("--data", help="a datasets folder (save_to_disk) with text, label, folds (default: the sentiment asset)")
-    parser.add_argument("--profile", default=None, help="tiny, small or full (default: TLCOURSE_PROFILE, else tiny)")
-    parser.add_argument("--repeat", type=int, default=0)
-    parser.add_argument("--fold", type=int, default=0)
-    parser.add_argument("--epochs", type=int, default=FineTuneConfig.epochs)
-    parser.add_argument("--batch", type=int, default=FineTuneConfig.batch)
-    parser.add_argument("--lr", type=float, default=FineTuneConfig.lr)
-    parser.add_argument("--scratch", action="store_true", help="the same architecture with random weights")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="finetune_result.json", help="where the main process writes the result")
-    args = parser.parse_args(argv)
-
-    import accelerate
-    import transformers
-
-    profile, _ = env.start_profile(args.profile, detect=False)
-    accelerator = accelerate.Accelerator(cpu=not torch.cuda.is_available())
-    folder = Path(args.model) if args.model else assets.load("classifier_base", profile)
-    if args.data:
-        import datasets
-
-        dataset = datasets.load_from_disk(args.data)
-    else:
-        dataset = assets.load("sentiment", profile)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(str(folder))
-    split = next(s for s in corpora.splits(dataset) if s[:2] == (args.repeat, args.fold))
-    texts, labels = numpy.asarray(dataset["text"], dtype=object), numpy.asarray(dataset["label"])
-    config = FineTuneConfig(epochs=args.epochs, batch=args.batch, lr=args.lr)
-    model = build_classifier(folder, pretrained=not args.scratch, seed=args.seed)
-    record = train_accelerate(model, tokenizer, list(texts[split[2]]), labels[split[2]], config, seed=args.seed,
-                              test_texts=list(texts[split[3]]), test_labels=labels[split[3]], accelerator=accelerator)
-    everyone = accelerate.utils.gather_object([{k: record[k] for k in ("rank", "real_tokens", "seconds")}])
-    if accelerator.is_main_process:
-        result = {
-            "accuracy": record["accuracy"], "processes": record["processes"], "ranks": sorted(r["rank"] for r in everyone),
-            "real_tokens": sum(r["real_tokens"] for r in everyone), "steps": len(record["loss"]),
-            "final_loss": record["loss"][-1] if record["loss"] else None, "model": str(folder), "scratch": args.scratch,
-        }
-        Path(args.out).write_text(json.dumps(result, indent=1), encoding="utf-8")
-        print(json.dumps(result))
-    accelerator.wait_for_everyone()
-    accelerator.end_training()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -2,7 +2,8 @@
 
 Lesson 04 builds both objectives by hand (:func:`shift_for_next_word`, :func:`mask_tokens`), checks
 them against the library, and trains models with :func:`train`: AdamW, linear warm-up, cosine decay,
-on packed blocks of token ids, recording loss against tokens seen, compute and wall time.
+on packed blocks of token ids, recording loss against tokens seen, compute (:mod:`tlcourse.compute`)
+and wall time.
 
 >>> from tlcourse import lm
 >>> model = lm.build(lm.ModelConfig(kind="causal", layers=2), vocab_size=4096, seed=0)  # doctest: +SKIP
@@ -17,6 +18,8 @@ import time
 
 import torch
 import torch.nn.functional as F
+
+from tlcourse import compute, folds
 
 IGNORE = -100  # the label PyTorch's cross_entropy skips
 
@@ -48,11 +51,18 @@ class TrainConfig:
 
 
 def build(config: ModelConfig, *, vocab_size: int, seed: int, special_ids: dict[str, int] | None = None):
-    """A freshly initialised ``GPT2LMHeadModel`` or ``BertForMaskedLM`` (eval mode off, on the CPU)."""
+    """A freshly initialised ``GPT2LMHeadModel`` or ``BertForMaskedLM`` (eval mode off, on the CPU).
+
+    ``seed`` draws the initial weights (inside :func:`tlcourse.folds.torch_seeded`: torch's global
+    generator is left as it was).
+    """
+    with folds.torch_seeded(seed):
+        return _build(config, vocab_size=vocab_size, special_ids=special_ids or {})
+
+
+def _build(config: ModelConfig, *, vocab_size: int, special_ids: dict[str, int]):
     import transformers
 
-    special_ids = special_ids or {}
-    torch.manual_seed(seed)
     if config.kind == "causal":
         hf_config = transformers.GPT2Config(
             vocab_size=vocab_size, n_positions=config.context, n_embd=config.width, n_layer=config.layers,
@@ -115,21 +125,8 @@ def mask_tokens(
 # --- compute and memory ----------------------------------------------------------------------------
 
 
-def parameter_counts(model) -> dict[str, int]:
-    """``total`` parameters and ``non_embedding`` ones (token and position embeddings left out)."""
-    total = sum(p.numel() for p in model.parameters())
-    embedding = sum(m.weight.numel() for m in model.modules() if isinstance(m, torch.nn.Embedding))
-    return {"total": total, "non_embedding": total - embedding}
-
-
-def training_flops(non_embedding: int, *, layers: int, sequence: int, width: int) -> float:
-    """Training compute a token: ``6 N + 12 L T d`` (Kaplan et al. 2020; N non-embedding parameters)."""
-    return 6 * non_embedding + 12 * layers * sequence * width
-
-
-def flops_per_token(model, config: ModelConfig) -> float:
-    """:func:`training_flops` of ``model`` at its configured context."""
-    return training_flops(parameter_counts(model)["non_embedding"], layers=config.layers, sequence=config.context, width=config.width)
+# Counting parameters and FLOPs lives in tlcourse.compute; these names stay for callers written before.
+parameter_counts, training_flops = compute.parameter_counts, compute.training_flops
 
 
 def activation_bytes(model, batch: dict[str, torch.Tensor]) -> int:
@@ -154,7 +151,7 @@ def activation_bytes(model, batch: dict[str, torch.Tensor]) -> int:
 def training_memory(model, batch: dict[str, torch.Tensor]) -> int:
     """Bytes a training step needs: weights, gradients and AdamW's two moments (16 B a float32
     parameter) plus the activations saved for backward."""
-    return 16 * parameter_counts(model)["total"] + activation_bytes(model, batch)
+    return 16 * compute.parameter_counts(model)["total"] + activation_bytes(model, batch)
 
 
 # --- training and evaluation -----------------------------------------------------------------------
@@ -275,12 +272,10 @@ def train(model, blocks: torch.Tensor, config: TrainConfig, *, valid: torch.Tens
 
 def sample(model, tokenizer, prompt: str, *, seed: int, new_tokens: int = 20, top_k: int = 40, device: str = "cpu") -> str:
     """A continuation of ``prompt`` drawn from a causal model (top-``k`` sampling), decoded to text."""
-    import transformers
-
-    transformers.set_seed(seed)
     ids = tokenizer(prompt, add_special_tokens=False, return_tensors="pt")["input_ids"].to(device)
-    out = model.generate(ids, do_sample=True, top_k=top_k, max_new_tokens=new_tokens,
-                         pad_token_id=tokenizer.pad_token_id, eos_token_id=None)
+    with folds.torch_seeded(seed, device=device):  # generate() draws from torch's global generator
+        out = model.generate(ids, do_sample=True, top_k=top_k, max_new_tokens=new_tokens,
+                             pad_token_id=tokenizer.pad_token_id, eos_token_id=None)
     return tokenizer.decode(out[0], skip_special_tokens=False)
 
 

@@ -167,16 +167,12 @@ def load(folder: Path):
     """The posts as a ``datasets.Dataset`` (``text``, ``label``, ``folds``), with the course's fixed folds."""
     import datasets
 
-    from tlcourse import corpora
+    from tlcourse import folds
 
     rows = [
         json.loads(line) for line in (Path(folder) / "posts.jsonl").read_text(encoding="utf-8").splitlines()
     ]
     names = json.loads((Path(folder) / "label_names.json").read_text(encoding="utf-8"))
-    features = datasets.Features(
-        {"text": datasets.Value("string"), "label": datasets.ClassLabel(names=names)}
-    )
-    dataset = datasets.Dataset.from_dict(
-        {"text": [r["text"] for r in rows], "label": [r["label"] for r in rows]}, features=features
-    )
-    return corpora.with_folds(dataset)
+    features = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=names)})
+    dataset = datasets.Dataset.from_dict({"text": [r["text"] for r in rows], "label": [r["label"] for r in rows]}, features=features)
+    return folds.with_folds(dataset)

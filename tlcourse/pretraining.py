@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy
 import torch
 
-from tlcourse import assets, lm, tokenization
+from tlcourse import assets, compute, lm, tokenization
 
 SHIPPED = Path(__file__).parent / "data" / "wiki_bert_mini"
 #: The longer run's recipe: the issue's 4 layers x 128, trained with a tuned rate (see the log).
@@ -69,7 +69,7 @@ def pretrain_masked(out: Path, *, steps: int | None = None, seed: int = 0, devic
     started = time.time()
     history = lm.train(
         model, train_blocks, config, valid=valid_blocks, seed=seed, mask_id=tokenizer.mask_token_id,
-        special_ids=special_ids(tokenizer), device=device, flops=lm.flops_per_token(model, MASKED_MODEL), progress=progress,
+        special_ids=special_ids(tokenizer), device=device, flops=compute.flops_per_token(model, MASKED_MODEL.context), progress=progress,
     )
     model.to("cpu").half().save_pretrained(str(out))  # float16 halves the file; it is read back as float32
     tokenizer.save_pretrained(str(out))
@@ -82,7 +82,7 @@ def pretrain_masked(out: Path, *, steps: int | None = None, seed: int = 0, devic
         "wall_seconds": time.time() - started,
         "machine": platform.platform(),
         "torch": torch.__version__,
-        "parameters": lm.parameter_counts(model),
+        "parameters": compute.parameter_counts(model),
         "history": history,
     }
     (out / "training_log.json").write_text(json.dumps(log, indent=1), encoding="utf-8")
@@ -156,15 +156,10 @@ def probe():
 
 def probe_scores(features: numpy.ndarray, dataset, *, repeats: int | None = None) -> numpy.ndarray:
     """Accuracy of :func:`probe` on each fixed fold of ``dataset``: shape ``(repeats, folds)``."""
-    from tlcourse import corpora
+    from tlcourse import probing  # the course's fold loop for frozen features
 
     labels = numpy.asarray(dataset["label"])
-    scores: dict[tuple[int, int], float] = {}
-    for repeat, fold, train, test in corpora.splits(dataset, repeats=repeats):
-        model = probe().fit(features[train], labels[train])
-        scores[repeat, fold] = float((model.predict(features[test]) == labels[test]).mean())
-    n_repeats, n_folds = max(r for r, _ in scores) + 1, max(f for _, f in scores) + 1
-    return numpy.array([[scores[r, f] for f in range(n_folds)] for r in range(n_repeats)])
+    return probing.cross_validate_features(probe, features, labels, dataset, repeats=repeats).test
 
 
 _SOURCE = "the bundled English Wikipedia (gensim's test data)"

@@ -3,7 +3,8 @@
 Lesson 03 probes every layer of the encoder for sentence sentiment. A probe is a small classifier
 trained on frozen features; its held-out accuracy is read beside a **control task** (the same
 probe on shuffled labels, Hewitt & Liang 2019), which shows what the probe can fit on its own.
-Features are computed once, outside; these functions only fit and score on the fixed folds.
+Features are computed once, outside; these functions only fit and score on the fixed folds
+(:mod:`tlcourse.folds`). Lesson 05 reuses them for the frozen encoder's label-efficiency curve.
 
 >>> import numpy
 >>> labels = numpy.array([0, 1] * 10)
@@ -15,12 +16,12 @@ Features are computed once, outside; these functions only fit and score on the f
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy
 from sklearn import linear_model
 
-from tlcourse import corpora
+from tlcourse import folds
 
 
 def linear_probe(*, C: float = 1.0, seed: int = 0) -> linear_model.LogisticRegression:
@@ -52,14 +53,14 @@ def cross_validate_features(
     features, labels = numpy.asarray(features), numpy.asarray(labels)
     if len(features) != len(labels) or len(labels) != len(dataset):
         raise ValueError(f"features ({len(features)}), labels ({len(labels)}) and dataset ({len(dataset)}) must have one row per example.")
-    test, train_scores = {}, {}
-    for repeat, fold, train, held_out in corpora.splits(dataset, repeats=repeats):
+
+    def score(train: numpy.ndarray, held_out: numpy.ndarray) -> tuple[float, float]:
         probe = make_probe().fit(features[train], labels[train])
-        test[repeat, fold] = float(numpy.mean(probe.predict(features[held_out]) == labels[held_out]))
-        train_scores[repeat, fold] = float(numpy.mean(probe.predict(features[train]) == labels[train]))
-    shape = (1 + max(r for r, _ in test), 1 + max(f for _, f in test))
-    as_array = lambda scores: numpy.array([scores[key] for key in sorted(scores)]).reshape(shape)  # noqa: E731
-    return ProbeScores(as_array(test), as_array(train_scores))
+        return (float(numpy.mean(probe.predict(features[held_out]) == labels[held_out])),
+                float(numpy.mean(probe.predict(features[train]) == labels[train])))
+
+    both = folds.cross_validate(score, dataset, repeats=repeats)  # (repeats, folds, 2)
+    return ProbeScores(both[..., 0], both[..., 1])
 
 
 def probe_layers(
@@ -77,3 +78,24 @@ def probe_layers(
 def control_labels(labels, *, seed: int) -> numpy.ndarray:
     """The control task's labels: ``labels`` shuffled once with ``seed`` (same class balance, no signal)."""
     return numpy.random.default_rng(seed).permutation(numpy.asarray(labels))
+
+
+def feature_curve(features: numpy.ndarray, dataset, *, sizes: Sequence[int | None] = (10, 20, 50, 100, None),
+                  make_model: Callable[[], object] | None = None,
+                  repeats: int | None = None) -> dict[int, numpy.ndarray]:
+    """Frozen ``features`` ``(n, D)`` + a fresh classifier at each number of labels: ``{n: (repeats, folds)}``.
+
+    The same folds and the same drawn training sentences as :func:`tlcourse.baseline.learning_curve`,
+    so the two curves are paired fold by fold (lesson 05). The classifier defaults to
+    :func:`tlcourse.sentences.frozen_classifier`.
+    """
+    from tlcourse import sentences
+
+    make_model = make_model or sentences.frozen_classifier
+    features, labels = numpy.asarray(features), numpy.asarray(dataset["label"])
+
+    def score(train: numpy.ndarray, test: numpy.ndarray) -> float:
+        model = make_model().fit(features[train], labels[train])
+        return float(numpy.mean(model.predict(features[test]) == labels[test]))
+
+    return folds.learning_curve(score, dataset, sizes=sizes, repeats=repeats)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import tarfile
 from pathlib import Path
 
-from tlcourse import archives, assets, corpora
+from tlcourse import archives, assets, corpora, folds
 
 DOMAINS = ("tweets", "amazon", "movies", "nyt")
 #: Snippets rated closer to neutral than this are dropped from the binary task (|mean| < 0.5).
@@ -94,7 +94,7 @@ def to_dataset(rows: list[dict]):
         },
         features=features,
     )
-    return corpora.with_folds(dataset)
+    return folds.with_folds(dataset)
 
 
 def load(domain: str, *, profile: str | None = None):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy
 import torch
 
-from tlcourse import finetuning
+from tlcourse import finetuning, folds
 from tlcourse.checks import core
 
 
@@ -20,9 +20,9 @@ class _TinyClassifier(torch.nn.Module):
 
     def __init__(self):
         super().__init__()
-        torch.manual_seed(0)
-        self.embed = torch.nn.Embedding(30, 8)
-        self.head = torch.nn.Linear(8, 2)
+        with folds.torch_seeded(0):
+            self.embed = torch.nn.Embedding(30, 8)
+            self.head = torch.nn.Linear(8, 2)
 
     def forward(self, input_ids, attention_mask, labels=None):
         from transformers.modeling_outputs import SequenceClassifierOutput
