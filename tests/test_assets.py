@@ -5,10 +5,13 @@ from __future__ import annotations
 import ast
 import re
 import shutil
+import subprocess
+import sys
 
 import numpy
 import pytest
 
+from conftest import subprocess_env
 from tlcourse import archives, assets, cache, corpora, env, folds, packaged, profiles
 
 
@@ -237,3 +240,31 @@ def test_prepare_builds_everything_tiny(fresh_cache):
     rows = assets.prepare("tiny", names=["lee"])
     assert rows[0]["status"] == "cached"
     assert {e["name"] for e in cache.entries()} == {"lee", "word_eval"}
+
+
+def _truncate(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 16])
+
+
+@pytest.mark.parametrize(
+    "name, relative, damage",
+    [
+        ("movie_reviews", "dataset/data-00000-of-00001.arrow", _truncate),
+        ("encoder", "model.safetensors", _truncate),
+        ("newsgroups", "posts.jsonl", lambda path: path.write_text("", encoding="utf-8")),
+    ],
+    ids=["truncated arrow", "truncated safetensors", "emptied jsonl"],
+)
+def test_a_damaged_asset_is_reported_and_rebuilt(fresh_cache, name, relative, damage):
+    """The three damages a newcomer met: doctor names them with the fix, and the next use rebuilds them."""
+    folder = assets.path(name, "tiny")
+    target = folder / relative
+    assert target.is_file(), sorted(p.name for p in folder.rglob("*"))
+    damage(target)
+    state = assets.state(name, "tiny")
+    assert state.startswith("damaged: ") and relative in state, state
+    doctor = subprocess.run([sys.executable, "-m", "tlcourse", "doctor", "--profile", "tiny"], capture_output=True,
+                            text=True, timeout=300, env=subprocess_env(TLCOURSE_CACHE=str(fresh_cache)))
+    assert f"prepare --profile tiny --force --asset {name}" in doctor.stdout, doctor.stdout
+    loaded = assets.load(name, "tiny")  # rebuilt before use
+    assert loaded is not None and assets.state(name, "tiny") == "cached"

@@ -42,6 +42,31 @@ def test_unknown_profile_is_a_clear_error(tmp_path):
     result = _tlcourse("prepare", "--profile", "medium", TLCOURSE_CACHE=str(tmp_path))
     assert result.returncode == 2
     assert "Valid profiles: tiny, small, full" in result.stderr and "Traceback" not in result.stderr
+    assert "--profile" in result.stderr and "TLCOURSE_PROFILE" not in result.stderr  # the flag, not the variable
+
+
+def test_unknown_asset_is_named_without_stray_quotes(tmp_path):
+    result = _tlcourse("prepare", "--asset", "nope", TLCOURSE_CACHE=str(tmp_path))
+    assert result.returncode == 2
+    error = next(line for line in result.stderr.splitlines() if "error:" in line)
+    assert error.split("error: ", 1)[1].startswith("No asset called 'nope'. Known assets:"), error  # no repr quotes
+
+
+def test_a_cache_path_that_is_a_file_is_said_to_be_one(tmp_path):
+    file = tmp_path / "cache"
+    file.write_text("not a folder")
+    doctor = _tlcourse("doctor", "--profile", "tiny", TLCOURSE_CACHE=str(file))
+    assert "(a file, not a folder;" in doctor.stdout, doctor.stdout
+    prepared = _tlcourse("prepare", "--profile", "tiny", TLCOURSE_CACHE=str(file))
+    assert prepared.returncode == 2 and "is a file, not a folder" in prepared.stderr
+    assert "set TLCOURSE_CACHE to a folder you can write" in prepared.stderr  # not "run prepare" again
+
+
+def test_doctor_says_what_builds_on_first_use(tmp_path):
+    result = _tlcourse("doctor", "--profile", "tiny", TLCOURSE_CACHE=str(tmp_path / "cache"))
+    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith("  ") and line.split()}
+    assert "built on first use" in lines["wiki"] and "missing" in lines["sentiment_domains"]
+    assert "built here on first use" in result.stdout
 
 
 def test_a_python_without_the_course_is_told_which_python_to_use():

