@@ -268,3 +268,12 @@ def test_a_damaged_asset_is_reported_and_rebuilt(fresh_cache, name, relative, da
     assert f"prepare --profile tiny --force --asset {name}" in doctor.stdout, doctor.stdout
     loaded = assets.load(name, "tiny")  # rebuilt before use
     assert loaded is not None and assets.state(name, "tiny") == "cached"
+
+
+def test_a_lesson_whose_assets_cannot_be_built_stops_in_its_first_cell(tmp_path, monkeypatch):
+    """An empty cache that cannot be written (here a file where the folder should be) fails at setup, not later."""
+    blocked = tmp_path / "cache"
+    blocked.write_text("not a folder")
+    monkeypatch.setenv("TLCOURSE_CACHE", str(blocked))
+    with pytest.raises(assets.AssetMissing, match="cannot be written.*prepare --profile tiny"):
+        assets.require_lesson("00_map_of_transfer", profile="tiny")
