@@ -34,7 +34,8 @@ def test_runtime_and_scripts():
     assert re.fullmatch(r"python-3\.\d+\s*", (BINDER / "runtime.txt").read_text())
     assert os.access(BINDER / "postBuild", os.X_OK) and os.access(BINDER / "start", os.X_OK)
     post_build = (BINDER / "postBuild").read_text()
-    assert "--no-deps -e ." in post_build and "prepare --profile small" in post_build
+    assert "--no-deps --config-settings editable_mode=compat -e ." in post_build  # deps pinned above; no shadowing
+    assert "prepare --profile small" in post_build
     start = (BINDER / "start").read_text()
     assert "TLCOURSE_PROFILE" in start and "OMP_NUM_THREADS" in start and "TOKENIZERS_PARALLELISM" in start
     assert start.strip().endswith('exec "$@"')

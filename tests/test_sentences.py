@@ -42,7 +42,7 @@ def test_encode_in_a_padded_batch_equals_each_text_alone(encoder):
         with torch.inference_mode():
             hidden = model(**encoded).last_hidden_state[0]
         assert numpy.allclose(batched[row], hidden.mean(dim=0).numpy(), atol=1e-5)
-    unit = sentences.encode(tokenizer, model, texts, normalise=True)
+    unit = sentences.encode(tokenizer, model, texts, normalize=True)
     assert numpy.allclose(numpy.linalg.norm(unit, axis=1), 1.0, atol=1e-5)
 
 

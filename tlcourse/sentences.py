@@ -197,10 +197,10 @@ def encode(
     pool: Callable[[torch.Tensor, torch.Tensor], torch.Tensor] = mean_pool,
     batch_size: int = 32,
     max_length: int = 256,
-    normalise: bool = False,
+    normalize: bool = False,
     device: str = "cpu",
 ) -> numpy.ndarray:
-    """Sentence vectors ``(n, D)`` of ``texts``: last layer, pooled by ``pool``; unit length if ``normalise``.
+    """Sentence vectors ``(n, D)`` of ``texts``: last layer, pooled by ``pool``; unit length if ``normalize``.
 
     Texts are sorted by length so each batch pads little; ``max_length`` 256 is the length
     all-MiniLM-L6-v2 was trained with (longer texts are cut).
@@ -218,7 +218,7 @@ def encode(
     out = torch.empty(len(texts), rows[0].shape[-1]) if rows else torch.empty(0, 0)
     if rows:
         out[torch.as_tensor(order)] = torch.cat(rows)
-    if normalise:
+    if normalize:
         out = torch.nn.functional.normalize(out, dim=-1)
     return out.numpy()
 
@@ -354,7 +354,7 @@ def compare_encoders(
     gap."""
     rows = {}
     for name, (tokenizer, model) in encoders.items():
-        features = encode(tokenizer, model, reviews["text"], normalise=True, device=device)
+        features = encode(tokenizer, model, reviews["text"], normalize=True, device=device)
         rows[name] = {
             "sentiment accuracy": float(cross_validate_features(features, reviews).mean()),
             "Lee Pearson": similarity_correlation(encode(tokenizer, model, lee_docs, device=device), human),

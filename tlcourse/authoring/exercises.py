@@ -37,11 +37,14 @@ def colab_cell_source() -> str:
     return "\n".join(
         [
             "# Colab only: install the course package and what Colab lacks. Anywhere else this does nothing.",
-            "import importlib.util, subprocess, sys",
+            "import importlib.util",
+            "import subprocess",
+            "import sys",
             "",
             'if "google.colab" in sys.modules and importlib.util.find_spec("tlcourse") is None:',
-            f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "tlcourse @ {project.pip_url()}"], check=True)',
-            f'    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "{packaged.DISTRIBUTION}=={packaged.VERSION}"], check=True)',
+            '    pip = [sys.executable, "-m", "pip", "install", "-q"]',
+            f'    subprocess.run([*pip, "tlcourse @ {project.pip_url()}"], check=True)',
+            f'    subprocess.run([*pip, "--no-deps", "{packaged.DISTRIBUTION}=={packaged.VERSION}"], check=True)',
         ]
     )
 
@@ -132,7 +135,7 @@ def with_badges(notebook: nbformat.NotebookNode, path: str) -> nbformat.Notebook
     return notebook
 
 
-def normalise(notebook: nbformat.NotebookNode, lesson: str) -> nbformat.NotebookNode:
+def normalize(notebook: nbformat.NotebookNode, lesson: str) -> nbformat.NotebookNode:
     """A copy with outputs stripped, kernel ``python3``, badges and the first two code cells in canonical form."""
     where = f"solutions/{lesson}.ipynb"
     notebook = with_badges(notebook, where)
@@ -189,7 +192,7 @@ def build_all(root: Path, *, check: bool = False) -> list[str]:
             raise ExerciseFormatError(f"{path}: lesson files are named NN_topic.ipynb.")
         lesson = path.stem
         original = path.read_text(encoding="utf-8")
-        solution = normalise(nbformat.reads(original, as_version=4), lesson)
+        solution = normalize(nbformat.reads(original, as_version=4), lesson)
         nbformat.validate(solution)
         learner = _text(blank(solution, lesson))
         target = lessons / path.name
