@@ -65,8 +65,8 @@ def test_learning_curve_shapes(shared_cache):
 
 
 def test_expect_prints_a_verdict_and_raises_only_when_strict(capsys):
-    stats.expect("two is more than one", 2 > 1, strict=True)
-    stats.expect("one is more than two", 1 > 2, strict=False)
+    stats.expect("two is more than one", True, strict=True)
+    stats.expect("one is more than two", False, strict=False)
     printed = capsys.readouterr().out.splitlines()
     assert printed == ["[holds] two is more than one", "[does not hold here] one is more than two"]
     with pytest.raises(AssertionError, match="one is more than two"):
