@@ -127,15 +127,72 @@ def test_ambiguous_words_file():
 def test_sense_vectors_shapes(encoder):
     tokenizer, model = encoder
     words = dict(list(contextual.ambiguous_words().items())[:2])
-    vectors, senses, every, sentence = contextual.sense_vectors(tokenizer, model, words)
+    found = contextual.sense_vectors(tokenizer, model, words)
+    layers = model.config.num_hidden_layers + 1
     for word, by_sense in words.items():
         n = sum(len(s) for s in by_sense.values())
-        assert vectors[word].shape == (model.config.num_hidden_layers + 1, n, model.config.hidden_size)
-        assert sorted(set(senses[word])) == [0, 1]
-    assert every.shape[1] == sentence.shape[0]
-    same, other = contextual.sense_gaps(vectors, senses)
-    assert same.shape == other.shape == (2, model.config.num_hidden_layers + 1)
+        assert found.vectors[word].shape == (layers, n, model.config.hidden_size)
+        assert sorted(set(found.senses[word])) == [0, 1]
+    assert found.every.shape[1] == found.sentence.shape[0]
+    same, other = contextual.sense_gaps(found.vectors, found.senses)
+    assert same.shape == other.shape == (2, layers)
     assert abs(float((same - other)[:, 0].mean())) < 0.03  # the embedding layer hardly separates senses
+
+
+def test_control_word_vectors_match_output_hidden_states(encoder):
+    tokenizer, model = encoder
+    words = dict(list(contextual.ambiguous_words().items())[:1])
+    (word, by_sense), = words.items()
+    found = contextual.sense_vectors(tokenizer, model, words)
+    texts = [text for sentences in by_sense.values() for text in sentences]
+    counts = [len(re.findall(r"\bthe\b", text.lower())) for text in texts]
+    assert found.control[word].shape[1] == sum(counts) == len(found.control_sentences[word])
+    assert sorted(set(found.control_senses[word])) == [0, 1]
+    # the first control occurrence, against the sentence run alone through output_hidden_states
+    row = next(i for i, count in enumerate(counts) if count)
+    alone, word_ids = _alone(tokenizer, model, texts[row])
+    single = tokenizer(texts[row])
+    first = contextual.find_words(single, 0, texts[row], "the")[0]
+    positions = [i for i, w in enumerate(word_ids) if w == first]
+    assert torch.allclose(found.control[word][:, 0], alone[:, positions].mean(dim=1), atol=1e-4)
+    with pytest.raises(ValueError, match="control"):
+        contextual.sense_vectors(tokenizer, model, words, control="zebra")
+
+
+def test_find_words_finds_every_occurrence(encoder):
+    tokenizer, _ = encoder
+    text = "The cat sat on the mat by the door."
+    encoding = tokenizer([text])
+    assert contextual.find_words(encoding, 0, text, "the") == [0, 4, 7]
+    assert contextual.find_words(encoding, 0, text, "dog") == []
+
+
+def test_sense_similarities_leaves_out_pairs_within_a_sentence():
+    # occurrences 0 and 1 share a sentence and are identical; 2 is orthogonal to them, same sense
+    vectors = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])[None]
+    senses = [0, 0, 0, 1]
+    same, _ = contextual.sense_similarities(vectors, senses)
+    apart, other = contextual.sense_similarities(vectors, senses, sentences=[0, 0, 1, 2])
+    assert torch.isclose(same, torch.tensor([1 / 3])) and torch.isclose(apart, torch.tensor([0.0]))
+    assert torch.isclose(other, torch.tensor([1 / 3]))
+
+
+def test_random_encoder_is_the_same_architecture_seeded_without_touching_the_global_generator():
+    import transformers
+
+    config = transformers.AutoConfig.from_pretrained(assets.path("encoder", "tiny"))
+    pretrained = transformers.AutoModel.from_pretrained(assets.path("encoder", "tiny")).state_dict()
+    state = torch.random.get_rng_state()
+    first = contextual.random_encoder(config, seed=0)
+    assert torch.equal(torch.random.get_rng_state(), state)
+    again = contextual.random_encoder(config, seed=0).state_dict()
+    other = contextual.random_encoder(config, seed=1).state_dict()
+    weights = first.state_dict()
+    assert not first.training
+    assert {k: v.shape for k, v in weights.items()} == {k: v.shape for k, v in pretrained.items()}
+    name = "embeddings.word_embeddings.weight"
+    assert torch.equal(weights[name], again[name]) and not torch.equal(weights[name], other[name])
+    assert not torch.allclose(weights[name], pretrained[name])
 
 
 # --- probing ---------------------------------------------------------------------------------
@@ -160,10 +217,8 @@ def test_cross_validate_features_matches_scikit_learn(reviews):
         assert numpy.allclose(scores.test[repeat], reference)
 
 
-def test_probe_layers_and_control(reviews):
+def test_probe_layers(reviews):
     labels = numpy.asarray(reviews["label"])
-    control = probing.control_labels(labels, seed=1)
-    assert sorted(control.tolist()) == sorted(labels.tolist()) and not numpy.array_equal(control, labels)
     features = numpy.stack([numpy.c_[labels, numpy.zeros(len(labels))], numpy.random.default_rng(0).normal(size=(len(labels), 2))])
     real = probing.probe_layers(probing.linear_probe, features, labels, reviews, repeats=1)
     assert real[0].test.mean() == 1.0 and real[1].test.mean() < 0.75

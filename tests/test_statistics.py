@@ -62,3 +62,12 @@ def test_learning_curve_shapes(shared_cache):
     curve = baseline.learning_curve(baseline.tfidf_logreg, reviews, sizes=(10, None), repeats=1)
     assert list(curve) == [10, 180]
     assert all(v.shape == (1, corpora.N_SPLITS) for v in curve.values())
+
+
+def test_expect_prints_a_verdict_and_raises_only_when_strict(capsys):
+    stats.expect("two is more than one", True, strict=True)
+    stats.expect("one is more than two", False, strict=False)
+    printed = capsys.readouterr().out.splitlines()
+    assert printed == ["[holds] two is more than one", "[does not hold here] one is more than two"]
+    with pytest.raises(AssertionError, match="one is more than two"):
+        stats.expect("one is more than two", False, strict=True)

@@ -1,8 +1,8 @@
 """Linear probes: how much of a label a frozen representation makes linearly readable, and a control.
 
 Lesson 03 probes every layer of the encoder for sentence sentiment. A probe is a small classifier
-trained on frozen features; its held-out accuracy is read beside a **control task** (the same
-probe on shuffled labels, Hewitt & Liang 2019), which shows what the probe can fit on its own.
+trained on frozen features; its held-out accuracy is read beside the same probe on a randomly
+initialised encoder (Zhang & Bowman 2018; :func:`tlcourse.contextual.random_encoder`).
 Features are computed once, outside; these functions only fit and score on the fixed folds
 (:mod:`tlcourse.folds`). Lesson 05 reuses them for the frozen encoder's label-efficiency curve.
 
@@ -73,11 +73,6 @@ def probe_layers(
 ) -> list[ProbeScores]:
     """:func:`cross_validate_features` on each layer of ``features`` ``(L, n, D)``: one result per layer."""
     return [cross_validate_features(make_probe, layer, labels, dataset, repeats=repeats) for layer in numpy.asarray(features)]
-
-
-def control_labels(labels, *, seed: int) -> numpy.ndarray:
-    """The control task's labels: ``labels`` shuffled once with ``seed`` (same class balance, no signal)."""
-    return numpy.random.default_rng(seed).permutation(numpy.asarray(labels))
 
 
 def feature_curve(features: numpy.ndarray, dataset, *, sizes: Sequence[int | None] = (10, 20, 50, 100, None),

@@ -340,10 +340,8 @@ def sense_gap(tokenizer, model, *, device: str = "cpu") -> float:
     averaged."""
     from tlcourse import contextual
 
-    vectors, senses, _every, _sentence = contextual.sense_vectors(
-        tokenizer, model, contextual.ambiguous_words(), device=device
-    )
-    same, other = contextual.sense_gaps(vectors, senses)
+    found = contextual.sense_vectors(tokenizer, model, contextual.ambiguous_words(), device=device)
+    same, other = contextual.sense_gaps(found.vectors, found.senses)
     return float((same[:, -1] - other[:, -1]).mean())
 
 
