@@ -1,6 +1,6 @@
 """Lesson 03's controls per layer: the sense gap beside its control word, the probe beside random encoders.
 
-    .venv/bin/python benchmarks/contextual_controls.py   # prints and writes benchmarks/contextual_controls.md
+    .venv/bin/python -m benchmarks.contextual_controls   # prints and writes benchmarks/contextual_controls.md
 
 The numbers the lesson's thresholds were chosen from (issue 16 items 1 and 2), in the `tiny` profile: the
 same-minus-other-sense gap of the twelve ambiguous words, the gap of the control word "the" in the same
@@ -23,8 +23,7 @@ SEEDS = range(5)
 def main() -> int:
     from tlcourse import assets, contextual, probing, sentences, stats
 
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    import notebooks as bench
+    from benchmarks import notebooks as bench
 
     tokenizer, model = assets.load("encoder", "tiny")
     found = contextual.sense_vectors(tokenizer, model, contextual.ambiguous_words())
@@ -38,7 +37,7 @@ def main() -> int:
     lines = [
         "# Lesson 03's controls per layer (tiny profile)",
         "",
-        "`.venv/bin/python benchmarks/contextual_controls.py`. 95% intervals: over the 12 words (gaps),",
+        "`.venv/bin/python -m benchmarks.contextual_controls`. 95% intervals: over the 12 words (gaps),",
         "corrected resampled t over 5 x 10 fixed folds (probes).",
         "",
         f"- commit: {bench.commit()}; machine: {bench.machine()}",
