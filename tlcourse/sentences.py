@@ -361,16 +361,75 @@ def sense_gap(tokenizer, model, *, device: str = "cpu") -> float:
 
 
 def compare_encoders(
-    encoders: dict, reviews, lee_docs: Sequence[str], human: numpy.ndarray, *, device: str = "cpu"
+    encoders: dict,
+    reviews,
+    posts,
+    lee_docs: Sequence[str],
+    *,
+    max_length: int = 128,
+    device: str = "cpu",
 ) -> dict:
-    """For each ``name: (tokenizer, model)``: sentiment accuracy (frozen, fixed folds), Lee Pearson, sense
-    gap."""
+    """For each ``name: (tokenizer, model)``, frozen and mean-pooled: fold accuracies ``(repeats, folds)`` on
+    polarity (``reviews``) and topic (``posts``), the Lee documents' cosines ``(n, n)``, how many
+    :data:`MINIMAL_PAIRS` put the opposite opinion nearer than the other topic, and the token-task sense gap.
+
+    Lesson 02 (``small``/``full``) compares a plain encoder with its sentence-trained version: the one pair
+    of models that differs only in the pretraining objective. :func:`objective_verdicts` reads the result.
+    """
     rows = {}
     for name, (tokenizer, model) in encoders.items():
-        features = encode(tokenizer, model, reviews["text"], normalise=True, device=device)
+
+        def embed(texts, tokenizer=tokenizer, model=model):
+            return encode(tokenizer, model, texts, max_length=max_length, normalise=True, device=device)
+
         rows[name] = {
-            "sentiment accuracy": float(cross_validate_features(features, reviews).mean()),
-            "Lee Pearson": similarity_correlation(encode(tokenizer, model, lee_docs, device=device), human),
+            "polarity": cross_validate_features(embed(reviews["text"]), reviews),
+            "topic": cross_validate_features(embed(posts["text"]), posts),
+            "Lee cosines": cosine_matrix(embed(lee_docs)),
+            "minimal pairs, topic first": int(
+                (minimal_pair_margins(embed([t for triple in MINIMAL_PAIRS for t in triple])) > 0).sum()
+            ),
             "sense gap (token task)": sense_gap(tokenizer, model, device=device),
         }
     return rows
+
+
+def objective_verdicts(
+    rows: dict, plain: str, trained: str, human: numpy.ndarray, *, n_train: int, n_test: int, seed: int
+) -> list[tuple[str, object, bool]]:
+    """What sentence training (``trained`` minus ``plain`` in :func:`compare_encoders`'s ``rows``) did, as
+    ``(expected effect, measured difference, holds)``: differences are paired over folds or over Lee
+    resamples (``seed``), and an effect holds only when its interval excludes what would deny it."""
+    from tlcourse import stats
+
+    a, b = rows[trained], rows[plain]
+    topic = stats.paired_difference(a["topic"], b["topic"], n_train=n_train, n_test=n_test)
+    polarity = stats.paired_difference(a["polarity"], b["polarity"], n_train=n_train, n_test=n_test)
+    boot = bootstrap_correlations({"a": a["Lee cosines"], "b": b["Lee cosines"]}, human, seed=seed)
+    pearson = {
+        k: numpy.corrcoef(upper_triangle(r["Lee cosines"]), upper_triangle(human))[0, 1]
+        for k, r in (("a", a), ("b", b))
+    }
+    point = float(pearson["a"] - pearson["b"])
+    lee = stats.percentile_interval(boot["a"] - boot["b"], point=point)
+    pairs = a["minimal pairs, topic first"] - b["minimal pairs, topic first"]
+    return [
+        ("sentence training raises agreement with people (Lee Pearson)", lee, lee.low > 0),
+        ("it raises topic accuracy (frozen)", topic, topic.low > 0),
+        (
+            "it raises topic accuracy more than polarity accuracy",
+            (topic, polarity),
+            topic.low > polarity.high,
+        ),
+        (f"it puts topic before opinion in more of the {len(MINIMAL_PAIRS)} minimal pairs", pairs, pairs > 0),
+    ]
+
+
+def truncation(tokenizer, texts: Sequence[str], *, max_length: int) -> tuple[float, float]:
+    """Share of ``texts`` longer than ``max_length`` word pieces (special tokens included), and the mean
+    share of each text's pieces that a cut at ``max_length`` drops (lesson 02)."""
+    lengths = numpy.array(
+        [len(ids) for ids in tokenizer(list(texts), truncation=False, verbose=False)["input_ids"]]
+    )
+    cut = numpy.maximum(lengths - max_length, 0) / lengths
+    return float((lengths > max_length).mean()), float(cut.mean())
