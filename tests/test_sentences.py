@@ -10,7 +10,7 @@ import torch
 from scipy import stats as scipy_stats
 from sklearn import linear_model, model_selection, neighbors
 
-from tlcourse import assets, sentences, stats
+from tlcourse import assets, objectives, sentences, stats
 
 
 @pytest.fixture(scope="module")
@@ -154,12 +154,12 @@ def test_compare_encoders_and_verdicts(encoder, shared_cache):
             "a new prime minister", "the storm passed"]  # fmt: skip
     # 12 documents: a resample of 8 could hold only 2 distinct ones, whose single pair has no correlation.
     human = numpy.triu(numpy.random.default_rng(0).uniform(size=(12, 12)), k=1) + numpy.eye(12)
-    rows = sentences.compare_encoders({"plain": encoder, "trained": encoder}, reviews, posts, docs)
+    rows = objectives.compare_encoders({"plain": encoder, "trained": encoder}, reviews, posts, docs)
     row = rows["trained"]
     assert row["polarity"].shape == row["topic"].shape == (1, 2) and row["Lee cosines"].shape == (12, 12)
     assert 0 <= row["minimal pairs, topic first"] <= len(sentences.MINIMAL_PAIRS) and row["sense gap (token task)"] > 0
     # The same model twice: sentence training "did" nothing, so no effect may be said to hold.
-    verdicts = sentences.objective_verdicts(rows, "plain", "trained", human, n_train=20, n_test=20, seed=0)
+    verdicts = objectives.objective_verdicts(rows, "plain", "trained", human, n_train=20, n_test=20, seed=0)
     assert len(verdicts) == 4 and not any(holds for _claim, _measured, holds in verdicts)
     # A trained encoder that is better on every count: every effect holds.
     better = {
@@ -168,7 +168,7 @@ def test_compare_encoders_and_verdicts(encoder, shared_cache):
         "Lee cosines": sentences.symmetric(human),
         "minimal pairs, topic first": row["minimal pairs, topic first"] + 1,
     }
-    verdicts = sentences.objective_verdicts({"plain": row, "trained": better}, "plain", "trained", human, n_train=20, n_test=20, seed=0)
+    verdicts = objectives.objective_verdicts({"plain": row, "trained": better}, "plain", "trained", human, n_train=20, n_test=20, seed=0)
     assert all(holds for _claim, _measured, holds in verdicts)
 
 
