@@ -10,7 +10,7 @@ import torch
 from scipy import stats as scipy_stats
 from sklearn import linear_model, model_selection, neighbors
 
-from tlcourse import assets, sentences, stats
+from tlcourse import assets, objectives, sentences, stats
 
 
 @pytest.fixture(scope="module")
@@ -140,14 +140,42 @@ def test_lesson_assets_are_registered(shared_cache):
         assert isinstance(assets.variant("base_encoder", profile), assets.Hub)
 
 
-def test_compare_encoders_runs(encoder, shared_cache):
+def test_compare_encoders_and_verdicts(encoder, shared_cache):
     pytest.importorskip("tlcourse.contextual")
-    reviews = assets.load("movie_reviews", "tiny").select(range(90, 130))
     from tlcourse import folds
 
-    reviews = folds.with_folds(reviews.remove_columns("folds"), n_splits=2, n_repeats=1)
-    docs = ["a fire near sydney", "the fire spread", "police in the city", "a man was arrested"]
-    human = numpy.triu(numpy.random.default_rng(0).uniform(size=(4, 4)), k=1) + numpy.eye(4)
-    rows = sentences.compare_encoders({"same": encoder}, reviews, docs, human)
-    assert set(rows["same"]) == {"sentiment accuracy", "Lee Pearson", "sense gap (token task)"}
-    assert 0 <= rows["same"]["sentiment accuracy"] <= 1 and rows["same"]["sense gap (token task)"] > 0
+    def small(dataset, rows):
+        return folds.with_folds(dataset.select(rows).remove_columns("folds"), n_splits=2, n_repeats=1)
+
+    reviews = small(assets.load("movie_reviews", "tiny"), range(90, 130))
+    posts = small(assets.load("newsgroups", "tiny"), range(80, 120))
+    docs = ["a fire near sydney", "the fire spread", "police in the city", "a man was arrested", "rain at last",
+            "the cricket score", "bushfires burn on", "a court hears the case", "shares fell", "the dollar rose",
+            "a new prime minister", "the storm passed"]  # fmt: skip
+    # 12 documents: a resample of 8 could hold only 2 distinct ones, whose single pair has no correlation.
+    human = numpy.triu(numpy.random.default_rng(0).uniform(size=(12, 12)), k=1) + numpy.eye(12)
+    rows = objectives.compare_encoders({"plain": encoder, "trained": encoder}, reviews, posts, docs)
+    row = rows["trained"]
+    assert row["polarity"].shape == row["topic"].shape == (1, 2) and row["Lee cosines"].shape == (12, 12)
+    assert 0 <= row["minimal pairs, topic first"] <= len(sentences.MINIMAL_PAIRS) and row["sense gap (token task)"] > 0
+    # The same model twice: sentence training "did" nothing, so no effect may be said to hold.
+    verdicts = objectives.objective_verdicts(rows, "plain", "trained", human, n_train=20, n_test=20, seed=0)
+    assert len(verdicts) == 4 and not any(holds for _claim, _measured, holds in verdicts)
+    # A trained encoder that is better on every count: every effect holds.
+    better = {
+        "topic": row["topic"] + 0.3,
+        "polarity": row["polarity"] + numpy.array([[0.01, -0.01]]),
+        "Lee cosines": sentences.symmetric(human),
+        "minimal pairs, topic first": row["minimal pairs, topic first"] + 1,
+    }
+    verdicts = objectives.objective_verdicts({"plain": row, "trained": better}, "plain", "trained", human, n_train=20, n_test=20, seed=0)
+    assert all(holds for _claim, _measured, holds in verdicts)
+
+
+def test_truncation_counts_word_pieces(encoder):
+    tokenizer, _model = encoder
+    texts = ["short text", "a much longer text with many more words in it than the limit allows here"]
+    lengths = [len(tokenizer.tokenize(t)) + 2 for t in texts]  # reference: pieces plus [CLS] and [SEP]
+    share, cut = sentences.truncation(tokenizer, texts, max_length=8)
+    assert share == 0.5 and cut == pytest.approx((lengths[1] - 8) / lengths[1] / 2)
+    assert sentences.truncation(tokenizer, texts, max_length=512) == (0.0, 0.0)

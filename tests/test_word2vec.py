@@ -75,6 +75,42 @@ def test_word_pair_scores_and_evaluate(tmp_path):
     assert row["wordsim353_oov%"] == pytest.approx(25.0) and row["analogy_coverage"] == pytest.approx(0.5)
 
 
+def test_pair_cosines_and_spearman_interval_match_gensim(tmp_path):
+    kv = _toy_vectors()
+    rng = numpy.random.default_rng(4)
+    pairs = [(f"w{a}", f"w{b}", float(s)) for a, b, s in zip(rng.integers(0, 40, 60), rng.integers(0, 40, 60), rng.uniform(0, 10, 60)) if a != b]
+    pairs.append(("w1", "unknown", 3.0))
+    (tmp_path / "pairs.tsv").write_text("".join(f"{a}\t{b}\t{s}\n" for a, b, s in pairs), encoding="utf-8")
+    cosines, human = word2vec.pair_cosines(kv, pairs)
+    assert len(cosines) == len(human) == len(pairs) - 1
+    reference, _oov = word2vec.word_pair_scores(kv, tmp_path / "pairs.tsv")  # gensim's evaluate_word_pairs
+    interval = word2vec.spearman_interval(cosines, human, seed=0, n_boot=200)
+    assert interval.mean == pytest.approx(reference, abs=1e-6)
+    assert interval.low < interval.mean < interval.high and interval.n == 200
+    assert word2vec.spearman_interval(cosines, human, seed=0, n_boot=200) == interval  # the seed fixes it
+
+
+def test_answer_rank_and_analogy_demo():
+    words = ["man", "king", "woman", "queen", "he", "his", "she", "her", "him", "men", "women", "father"]
+    kv = _toy_vectors(words=words + ["mother", "son", "daughter"] + [f"w{i}" for i in range(30)], seed=2)
+    full = word2vec.analogy(kv, "man", "king", "woman", topn=len(kv))
+    assert word2vec.answer_rank(kv, "man", "king", "woman", full[3]) == 4
+    assert word2vec.answer_rank(kv, "man", "king", "woman", "queen", exclude=False) >= 1
+    demo = word2vec.analogy_demo(kv)
+    assert demo["queen_rank_excluded"] == full.index("queen") + 1
+    assert demo["queen_rank_included"] >= demo["queen_rank_excluded"]  # three more candidates can only push it down
+    assert 0 <= demo["frequent_top5_excluded"] <= len(word2vec.FREQUENT_ANALOGIES)
+
+
+def test_asset_subsamples_as_gensim_does_by_default():
+    """The asset's settings are chosen on principle, not by its test: subsampling is gensim's default."""
+    import inspect
+
+    from gensim.models import Word2Vec
+
+    assert word2vec.ASSET_CONFIG.sample == inspect.signature(Word2Vec).parameters["sample"].default
+
+
 def test_gensim_asset_training_is_deterministic_with_one_worker():
     rng = numpy.random.default_rng(0)
     sentences = [[f"t{i}" for i in rng.integers(0, 30, size=10)] for _ in range(200)]

@@ -332,30 +332,14 @@ def nearest(query: numpy.ndarray, vectors: numpy.ndarray, *, k: int = 5) -> nump
     return numpy.argsort(-scores, kind="stable")[:k]
 
 
-# --- small/full: a plain encoder against its sentence-trained version ----------------------------
+# --- How much of each text the encoder reads ---------------------------------------------------
 
 
-def sense_gap(tokenizer, model, *, device: str = "cpu") -> float:
-    """A token task: last-layer same-sense minus other-sense cosine of lesson 03's ambiguous words,
-    averaged."""
-    from tlcourse import contextual
-
-    found = contextual.sense_vectors(tokenizer, model, contextual.ambiguous_words(), device=device)
-    same, other = contextual.sense_gaps(found.vectors, found.senses)
-    return float((same[:, -1] - other[:, -1]).mean())
-
-
-def compare_encoders(
-    encoders: dict, reviews, lee_docs: Sequence[str], human: numpy.ndarray, *, device: str = "cpu"
-) -> dict:
-    """For each ``name: (tokenizer, model)``: sentiment accuracy (frozen, fixed folds), Lee Pearson, sense
-    gap."""
-    rows = {}
-    for name, (tokenizer, model) in encoders.items():
-        features = encode(tokenizer, model, reviews["text"], normalize=True, device=device)
-        rows[name] = {
-            "sentiment accuracy": float(cross_validate_features(features, reviews).mean()),
-            "Lee Pearson": similarity_correlation(encode(tokenizer, model, lee_docs, device=device), human),
-            "sense gap (token task)": sense_gap(tokenizer, model, device=device),
-        }
-    return rows
+def truncation(tokenizer, texts: Sequence[str], *, max_length: int) -> tuple[float, float]:
+    """Share of ``texts`` longer than ``max_length`` word pieces (special tokens included), and the mean
+    share of each text's pieces that a cut at ``max_length`` drops (lesson 02)."""
+    lengths = numpy.array(
+        [len(ids) for ids in tokenizer(list(texts), truncation=False, verbose=False)["input_ids"]]
+    )
+    cut = numpy.maximum(lengths - max_length, 0) / lengths
+    return float((lengths > max_length).mean()), float(cut.mean())
