@@ -53,7 +53,7 @@ def compare_encoders(
 
         def embed(texts, tokenizer=tokenizer, model=model):
             return sentences.encode(
-                tokenizer, model, texts, max_length=max_length, normalise=True, device=device
+                tokenizer, model, texts, max_length=max_length, normalize=True, device=device
             )
 
         rows[name] = {
