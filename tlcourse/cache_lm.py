@@ -14,13 +14,26 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import itertools
 import math
 
 import numpy
 
 from tlcourse import ngram
 
-WEIGHT_GRID = (0.0, 0.01, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.7)  # wide: the best weight is not known ahead
+WEIGHT_GRID = (
+    0.0,
+    0.01,
+    0.02,
+    0.05,
+    0.1,
+    0.15,
+    0.2,
+    0.3,
+    0.4,
+    0.5,
+    0.7,
+)  # wide: the best weight is not known ahead
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,23 +54,33 @@ class Bigram:
         return weight * conditional + (1 - weight) * self.unigram[word]
 
 
-def fit_bigram(train: list[numpy.ndarray], *, vocab_size: int, dev: list[numpy.ndarray] | None = None,
-               grid=(0.3, 0.5, 0.6, 0.7, 0.8, 0.9)) -> Bigram:
+def fit_bigram(
+    train: list[numpy.ndarray],
+    *,
+    vocab_size: int,
+    dev: list[numpy.ndarray] | None = None,
+    grid=(0.3, 0.5, 0.6, 0.7, 0.8, 0.9),
+) -> Bigram:
     """Count the training articles' pairs; choose the interpolation weight on ``dev`` (0.7 without it)."""
     previous = numpy.concatenate([d[:-1] for d in train])
     following = numpy.concatenate([d[1:] for d in train])
     counts = ngram.bigram_counts(previous, following, vocab_size=vocab_size)
-    unigram = ngram.unigram_probabilities(numpy.concatenate(train), vocab_size=vocab_size)
+    unigram = ngram.unigram_probabilities(following, vocab_size=vocab_size)  # as lesson 04's bigram line
     row_totals = numpy.asarray(counts.sum(axis=1)).ravel()
     model = Bigram(counts, row_totals, unigram, 0.7)
     if dev:
         previous, word = numpy.concatenate([d[:-1] for d in dev]), numpy.concatenate([d[1:] for d in dev])
-        scores = {w: numpy.log(dataclasses.replace(model, weight=w).probability(previous, word)).mean() for w in grid}
+        scores = {
+            w: numpy.log(dataclasses.replace(model, weight=w).probability(previous, word)).mean()
+            for w in grid
+        }
         model = dataclasses.replace(model, weight=max(scores, key=scores.get))
     return model
 
 
-def history_counts(doc: numpy.ndarray, history: numpy.ndarray | None = None) -> tuple[numpy.ndarray, numpy.ndarray]:
+def history_counts(
+    doc: numpy.ndarray, history: numpy.ndarray | None = None
+) -> tuple[numpy.ndarray, numpy.ndarray]:
     """``(counts, sizes)``, each ``(n - 1,)``, for predicting ``doc[1:]``: how often word ``t`` occurred in
     the history before it, and how long that history was.
 
@@ -81,8 +104,12 @@ def mix(model_probability, cache_count, cache_size, *, weight: float):
     """
     model_probability = numpy.asarray(model_probability, dtype=float)
     cache_count, cache_size = numpy.asarray(cache_count, dtype=float), numpy.asarray(cache_size, dtype=float)
-    share = numpy.divide(cache_count, cache_size, out=numpy.zeros(numpy.broadcast(cache_count, cache_size).shape),
-                         where=cache_size > 0)
+    share = numpy.divide(
+        cache_count,
+        cache_size,
+        out=numpy.zeros(numpy.broadcast(cache_count, cache_size).shape),
+        where=cache_size > 0,
+    )
     weight = numpy.where(cache_size > 0, weight, 0.0)
     return (1 - weight) * model_probability + weight * share
 
@@ -100,12 +127,12 @@ def score(model: Bigram, docs: list[numpy.ndarray], *, control: bool = False) ->
 
 
 def log_probabilities(scored: list[tuple], *, weight: float, mixer=mix) -> list[numpy.ndarray]:
-    """Per article, ``(n - 1,)`` natural-log probabilities of its next words with the cache mixed in by ``mixer``."""
+    """Per article, ``(n - 1,)`` log-probabilities of its next words, the cache mixed in by ``mixer``."""
     return [numpy.log(mixer(base, counts, sizes, weight=weight)) for base, counts, sizes in scored]
 
 
 def perplexity(scored: list[tuple], *, weight: float, mixer=mix) -> float:
-    """Perplexity over every next word of the scored articles: ``exp`` of the mean negative log probability."""
+    """Perplexity over every next word scored: ``exp`` of the mean negative log-probability."""
     return math.exp(-float(numpy.concatenate(log_probabilities(scored, weight=weight, mixer=mixer)).mean()))
 
 
@@ -115,17 +142,26 @@ def tune_weight(scored_dev: list[tuple], *, grid=WEIGHT_GRID) -> tuple[float, di
     return min(scores, key=scores.get), scores
 
 
-def gain_by_position(scored: list[tuple], *, weight: float, edges=(1, 100, 300, 1000, 3000, 100_000)) -> list[dict]:
+def gain_by_position(
+    scored: list[tuple], *, weight: float, edges=(1, 100, 300, 1000, 3000, 100_000)
+) -> list[dict]:
     """Perplexity without and with the cache for next words whose position falls in each ``edges`` bin."""
     with_cache = numpy.concatenate(log_probabilities(scored, weight=weight))
     without = numpy.concatenate(log_probabilities(scored, weight=0.0))
     positions = numpy.concatenate([numpy.arange(1, base.size + 1) for base, _, _ in scored])
     rows = []
-    for low, high in zip(edges[:-1], edges[1:]):
+    for low, high in itertools.pairwise(edges):
         inside = (positions >= low) & (positions < high)
         if inside.any():
-            rows.append({"from": low, "to": high, "words": int(inside.sum()),
-                         "bigram": math.exp(-without[inside].mean()), "cache": math.exp(-with_cache[inside].mean())})
+            rows.append(
+                {
+                    "from": low,
+                    "to": high,
+                    "words": int(inside.sum()),
+                    "bigram": math.exp(-without[inside].mean()),
+                    "cache": math.exp(-with_cache[inside].mean()),
+                }
+            )
     return rows
 
 

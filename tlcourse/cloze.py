@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import itertools
 import math
 
 import numpy
@@ -44,7 +45,7 @@ def count(docs: list[numpy.ndarray], *, vocab_size: int) -> Counts:
     for doc in docs:
         unigram += numpy.bincount(doc, minlength=vocab_size)
         ids = doc.tolist()
-        pairs.update(zip(ids[:-1], ids[1:]))
+        pairs.update(itertools.pairwise(ids))
         before += numpy.bincount(doc[:-1], minlength=vocab_size)
         after += numpy.bincount(doc[1:], minlength=vocab_size)
         triples.update(zip(ids[:-2], ids[1:-1], ids[2:]))
@@ -97,15 +98,15 @@ def bits(table: numpy.ndarray, weights: numpy.ndarray) -> numpy.ndarray:
 
 
 def evaluate(counts: Counts, dev: list[numpy.ndarray], test: list[numpy.ndarray]) -> dict[str, dict]:
-    """Per model: its dev-fitted ``weights``, mean ``bits`` per test blank, and ``per_doc`` mean bits ``(n_docs,)``."""
+    """Per model: dev-fit ``weights``, mean ``bits`` a test blank, ``per_doc`` mean bits ``(n_docs,)``."""
     dev_table = numpy.concatenate([components(counts, d) for d in dev])
     test_tables = [components(counts, d) for d in test]
     out = {}
-    for model in MODELS:
+    for model, allowed in MODELS.items():
         weights = fit_weights(select(dev_table, model))
         per_blank = [bits(select(t, model), weights) for t in test_tables]
         out[model] = {
-            "weights": dict(zip(MODELS[model], weights.round(3).tolist())),
+            "weights": dict(zip(allowed, weights.round(3).tolist())),
             "bits": float(numpy.concatenate(per_blank).mean()),
             "per_doc": numpy.array([b.mean() for b in per_blank]),
             "blanks": int(sum(b.size for b in per_blank)),

@@ -40,7 +40,7 @@ def wiki_documents(*, min_words: int = 300) -> list[tuple[str, list[str]]]:
 
 @dataclasses.dataclass(frozen=True)
 class Split:
-    """Articles as arrays of word ids; ``vocab[0]`` is ``<unk>`` (words seen fewer than ``min_count`` times)."""
+    """Articles as arrays of word ids; ``vocab[0]`` is ``<unk>`` (any word seen under ``min_count`` times)."""
 
     vocab: list[str]
     train: list[numpy.ndarray]
@@ -57,13 +57,17 @@ class Split:
         return [self.vocab[int(i)] for i in ids]
 
 
-def split(docs: list[tuple[str, list[str]]], *, n_dev: int = 10, n_test: int = 10, min_count: int = 2) -> Split:
+def split(
+    docs: list[tuple[str, list[str]]], *, n_dev: int = 10, n_test: int = 10, min_count: int = 2
+) -> Split:
     """The last ``n_test`` articles for test, the ``n_dev`` before them for dev, the rest for training.
 
     The vocabulary comes from the training articles only, so test words it never saw become ``<unk>``.
     """
     if len(docs) < n_dev + n_test + 1:
-        raise ValueError(f"Need more than {n_dev + n_test} articles to split, got {len(docs)}: lower n_dev or n_test.")
+        raise ValueError(
+            f"Need more than {n_dev + n_test} articles to split, got {len(docs)}: lower n_dev or n_test."
+        )
     train_docs, dev_docs, test_docs = docs[: -n_dev - n_test], docs[-n_dev - n_test : -n_test], docs[-n_test:]
     counts = collections.Counter(w for _, tokens in train_docs for w in tokens)
     vocab = [UNK] + sorted(w for w, c in counts.items() if c >= min_count)
@@ -72,7 +76,11 @@ def split(docs: list[tuple[str, list[str]]], *, n_dev: int = 10, n_test: int = 1
     def encode(part):
         return [numpy.array([index.get(w, 0) for w in tokens], dtype=numpy.int64) for _, tokens in part]
 
-    titles = {"train": [t for t, _ in train_docs], "dev": [t for t, _ in dev_docs], "test": [t for t, _ in test_docs]}
+    titles = {
+        "train": [t for t, _ in train_docs],
+        "dev": [t for t, _ in dev_docs],
+        "test": [t for t, _ in test_docs],
+    }
     return Split(vocab, encode(train_docs), encode(dev_docs), encode(test_docs), titles)
 
 

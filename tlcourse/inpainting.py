@@ -16,7 +16,7 @@ import torch
 
 
 def digits() -> tuple[numpy.ndarray, numpy.ndarray]:
-    """scikit-learn's bundled handwritten digits: images ``(1797, 8, 8)`` scaled to [0, 1], labels ``(1797,)``."""
+    """scikit-learn's bundled digits: images ``(1797, 8, 8)`` scaled to [0, 1], labels ``(1797,)``."""
     from sklearn import datasets
 
     bunch = datasets.load_digits()
@@ -26,7 +26,9 @@ def digits() -> tuple[numpy.ndarray, numpy.ndarray]:
 def patch_mask(*, row: int, col: int, size: int = 3, shape: tuple[int, int] = (8, 8)) -> numpy.ndarray:
     """``shape`` booleans, True on the ``size`` x ``size`` patch whose top-left pixel is ``(row, col)``."""
     if not (0 <= row <= shape[0] - size and 0 <= col <= shape[1] - size):
-        raise ValueError(f"A {size}x{size} patch at ({row}, {col}) does not fit in {shape}: choose a smaller row or col.")
+        raise ValueError(
+            f"A {size}x{size} patch at ({row}, {col}) does not fit in {shape}: choose a smaller row or col."
+        )
     mask = numpy.zeros(shape, dtype=bool)
     mask[row : row + size, col : col + size] = True
     return mask
@@ -35,11 +37,13 @@ def patch_mask(*, row: int, col: int, size: int = 3, shape: tuple[int, int] = (8
 def split(n: int, *, test_fraction: float = 0.3, seed: int) -> tuple[numpy.ndarray, numpy.ndarray]:
     """``(train, test)`` indices of ``n`` images, shuffled by ``seed``."""
     order = numpy.random.default_rng(seed).permutation(n)
-    cut = int(round(n * (1 - test_fraction)))
+    cut = round(n * (1 - test_fraction))
     return order[:cut], order[cut:]
 
 
-def fill_patch(train: numpy.ndarray, test: numpy.ndarray, mask: numpy.ndarray, *, alpha: float = 1.0) -> dict[str, numpy.ndarray]:
+def fill_patch(
+    train: numpy.ndarray, test: numpy.ndarray, mask: numpy.ndarray, *, alpha: float = 1.0
+) -> dict[str, numpy.ndarray]:
     """Hidden pixels of ``test`` images ``(n, 8, 8)`` guessed from their visible ones: ``(n, hidden)`` each.
 
     ``ridge``: a ridge regression from visible to hidden pixels, fitted on ``train``; ``mean``: every
@@ -51,7 +55,10 @@ def fill_patch(train: numpy.ndarray, test: numpy.ndarray, mask: numpy.ndarray, *
     x_train, y_train = train.reshape(len(train), -1)[:, ~flat], train.reshape(len(train), -1)[:, flat]
     x_test = test.reshape(len(test), -1)[:, ~flat]
     ridge = Ridge(alpha=alpha).fit(x_train, y_train)
-    return {"ridge": numpy.clip(ridge.predict(x_test), 0, 1), "mean": numpy.tile(y_train.mean(axis=0), (len(test), 1))}
+    return {
+        "ridge": numpy.clip(ridge.predict(x_test), 0, 1),
+        "mean": numpy.tile(y_train.mean(axis=0), (len(test), 1)),
+    }
 
 
 def with_patch(images: numpy.ndarray, mask: numpy.ndarray, values: numpy.ndarray) -> numpy.ndarray:
@@ -62,7 +69,9 @@ def with_patch(images: numpy.ndarray, mask: numpy.ndarray, values: numpy.ndarray
 
 
 @torch.no_grad()
-def masked_predictions(model, blocks: torch.Tensor, masks: torch.Tensor, *, mask_id: int, batch: int = 64) -> dict:
+def masked_predictions(
+    model, blocks: torch.Tensor, masks: torch.Tensor, *, mask_id: int, batch: int = 64
+) -> dict:
     """Lesson 04's masked model asked for the pieces under ``masks`` ``(n, T)`` of ``blocks`` ``(n, T)``.
 
     Returns ``correct`` (top-1 right, per masked piece) and ``loss`` (nats, per masked piece), both ``(m,)``.
@@ -77,15 +86,24 @@ def masked_predictions(model, blocks: torch.Tensor, masks: torch.Tensor, *, mask
     return {"correct": torch.cat(correct).float().numpy(), "loss": torch.cat(losses).numpy()}
 
 
-def text_masks(blocks: torch.Tensor, *, kind: str, special_ids: tuple[int, ...], rng: numpy.random.Generator,
-               noise_density: float = 0.15, mean_span: float = 3.0) -> torch.Tensor:
-    """``(n, T)`` booleans: spans (``kind="span"``, T5's noise mask) or single pieces (``"single"``), never on specials."""
+def text_masks(
+    blocks: torch.Tensor,
+    *,
+    kind: str,
+    special_ids: tuple[int, ...],
+    rng: numpy.random.Generator,
+    noise_density: float = 0.15,
+    mean_span: float = 3.0,
+) -> torch.Tensor:
+    """``(n, T)`` booleans: spans (``"span"``, T5's) or single pieces (``"single"``), never specials."""
     from tlcourse import span_corruption
 
     out = []
     for row in blocks.numpy():
         if kind == "span":
-            mask = span_corruption.noise_mask(len(row), noise_density=noise_density, mean_span=mean_span, rng=rng)
+            mask = span_corruption.noise_mask(
+                len(row), noise_density=noise_density, mean_span=mean_span, rng=rng
+            )
         elif kind == "single":
             mask = span_corruption.single_token_mask(len(row), probability=noise_density, rng=rng)
         else:

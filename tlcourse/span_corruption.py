@@ -26,12 +26,15 @@ def sentinels(n: int) -> list[str]:
 
 def _segments(total: int, pieces: int, rng: numpy.random.Generator) -> numpy.ndarray:
     """``total`` split at random into ``pieces`` positive lengths (T5's ``_random_segmentation``)."""
-    cuts = numpy.sort(rng.choice(numpy.arange(1, total), size=pieces - 1, replace=False)) if pieces > 1 else []
+    cuts = (
+        numpy.sort(rng.choice(numpy.arange(1, total), size=pieces - 1, replace=False)) if pieces > 1 else []
+    )
     return numpy.diff(numpy.concatenate([[0], cuts, [total]])).astype(int)
 
 
-def noise_mask(length: int, *, noise_density: float = 0.15, mean_span: float = 3.0,
-               rng: numpy.random.Generator) -> numpy.ndarray:
+def noise_mask(
+    length: int, *, noise_density: float = 0.15, mean_span: float = 3.0, rng: numpy.random.Generator
+) -> numpy.ndarray:
     """``(length,)`` booleans, True where a word is dropped, as T5's ``random_spans_noise_mask``.
 
     ``round(length * noise_density)`` words are dropped in ``round(noise / mean_span)`` spans; visible and
@@ -39,8 +42,8 @@ def noise_mask(length: int, *, noise_density: float = 0.15, mean_span: float = 3
     """
     if length < 2:
         raise ValueError(f"A sequence to corrupt needs at least 2 words, got {length}.")
-    n_noise = min(max(int(round(length * noise_density)), 1), length - 1)
-    n_spans = max(int(round(n_noise / mean_span)), 1)
+    n_noise = min(max(round(length * noise_density), 1), length - 1)
+    n_spans = max(round(n_noise / mean_span), 1)
     n_spans = min(n_spans, n_noise, length - n_noise)
     noise, keep = _segments(n_noise, n_spans, rng), _segments(length - n_noise, n_spans, rng)
     runs = numpy.stack([keep, noise], axis=1).ravel()  # keep, noise, keep, noise, ...
@@ -48,14 +51,18 @@ def noise_mask(length: int, *, noise_density: float = 0.15, mean_span: float = 3
     return numpy.repeat(flags, runs)
 
 
-def single_token_mask(length: int, *, probability: float = 0.15, rng: numpy.random.Generator) -> numpy.ndarray:
-    """``(length,)`` booleans with ``round(length * probability)`` positions chosen one by one (BERT's masking)."""
+def single_token_mask(
+    length: int, *, probability: float = 0.15, rng: numpy.random.Generator
+) -> numpy.ndarray:
+    """``(length,)`` booleans, ``round(length * probability)`` positions picked singly (BERT's masking)."""
     mask = numpy.zeros(length, dtype=bool)
-    mask[rng.choice(length, size=max(int(round(length * probability)), 1), replace=False)] = True
+    mask[rng.choice(length, size=max(round(length * probability), 1), replace=False)] = True
     return mask
 
 
-def corrupt(tokens: Sequence[str], mask: Sequence[bool], marks: Sequence[str] | None = None) -> tuple[list[str], list[str]]:
+def corrupt(
+    tokens: Sequence[str], mask: Sequence[bool], marks: Sequence[str] | None = None
+) -> tuple[list[str], list[str]]:
     """``(inputs, targets)``: each run of masked tokens becomes one sentinel in the input; the target is
     every sentinel followed by the tokens it hides, then one closing sentinel."""
     if len(tokens) != len(mask):

@@ -15,12 +15,18 @@ from tlcourse.checks import core
 
 def _span_cases() -> list[tuple[list[str], list[bool]]]:
     rng = numpy.random.default_rng(11)
-    cases = [("thank you for inviting me to your party last week .".split(),
-              [False, False, True, True, False, False, False, False, True, False, False])]
+    cases = [
+        (
+            ["thank", "you", "for", "inviting", "me", "to", "your", "party", "last", "week", "."],
+            [False, False, True, True, False, False, False, False, True, False, False],
+        )
+    ]
     for length in (12, 30, 64):
         tokens = [f"w{i}" for i in range(length)]
         cases.append((tokens, span_corruption.noise_mask(length, rng=rng).tolist()))
-    cases.append(([f"t{i}" for i in range(8)], [True, True, False, False, True, False, True, True]))  # spans at both ends
+    cases.append(
+        ([f"t{i}" for i in range(8)], [True, True, False, False, True, False, True, True])
+    )  # spans at both ends
     return cases
 
 
@@ -39,26 +45,40 @@ def span_corrupt(answer) -> core.Result:
                 continue
             marks = [t for t in inputs if t.startswith("<extra_id_")]
             if len(marks) == sum(mask):
-                raise core.Wrong("one sentinel per hidden *span*, not per hidden word: a run of hidden words "
-                                 "shares one sentinel in the input.")
+                raise core.Wrong(
+                    "one sentinel per hidden *span*, not per hidden word: a run of hidden words "
+                    "shares one sentinel in the input."
+                )
             if len(set(marks)) < len(marks):
-                raise core.Wrong("each span gets its own sentinel: <extra_id_0> for the first, <extra_id_1> for the next...")
+                raise core.Wrong(
+                    "each span gets its own sentinel: <extra_id_0> for the first, <extra_id_1> next..."
+                )
             if inputs == want_inputs and targets == want_targets[:-1]:
-                raise core.Wrong("the inputs are right; the target ends with one more sentinel, after the last span "
-                                 "(T5's '<X> for inviting <Y> last <Z>').")
+                raise core.Wrong(
+                    "the inputs are right; the target ends with one more sentinel, after the last span "
+                    "(T5's '<X> for inviting <Y> last <Z>')."
+                )
             if inputs == want_inputs:
-                raise core.Wrong(f"the inputs are right, but for {' '.join(tokens[:8])}... the target should be "
-                                 f"{want_targets}, got {targets}: each sentinel, then the words it hides.")
-            raise core.Wrong(f"for {' '.join(tokens[:8])}... with mask {[int(m) for m in mask[:8]]}... the input should be "
-                             f"{want_inputs[:10]}..., got {inputs[:10]}...: visible words stay, each hidden run becomes "
-                             "one sentinel.")
+                raise core.Wrong(
+                    f"the inputs are right, but for {' '.join(tokens[:8])}... the target should be "
+                    f"{want_targets}, got {targets}: each sentinel, then the words it hides."
+                )
+            raise core.Wrong(
+                f"for {' '.join(tokens[:8])}... with mask {[int(m) for m in mask[:8]]}... the input is "
+                f"{want_inputs[:10]}..., got {inputs[:10]}...: visible words stay, each hidden run becomes "
+                "one sentinel."
+            )
 
-    return core.run("Exercise 1 (span corruption)", answer, test,
-                    success="inputs and targets as T5 builds them, on every held-out mask.")
+    return core.run(
+        "Exercise 1 (span corruption)",
+        answer,
+        test,
+        success="inputs and targets as T5 builds them, on every held-out mask.",
+    )
 
 
 def cache_mix(answer) -> core.Result:
-    """Exercise 2: ``answer(model_probability, cache_count, cache_size, *, weight)`` -> mixed probabilities."""
+    """Exercise 2: ``answer(model_probability, cache_count, cache_size, *, weight)`` -> probabilities."""
 
     def test(function):
         rng = numpy.random.default_rng(3)
@@ -69,24 +89,45 @@ def cache_mix(answer) -> core.Result:
             sizes = numpy.full(vocab, float(len(history)))
             for weight in (0.2, 0.5):
                 with numpy.errstate(all="ignore"):
-                    got = numpy.asarray(function(model.copy(), counts.copy(), sizes.copy(), weight=weight), dtype=float)
+                    got = numpy.asarray(
+                        function(model.copy(), counts.copy(), sizes.copy(), weight=weight), dtype=float
+                    )
                 if got.shape != (vocab,):
-                    raise core.Wrong(f"work element by element: 5 words in, 5 probabilities out (got shape {got.shape}).")
+                    raise core.Wrong(
+                        f"work element by element: 5 words in, 5 probabilities out (got shape {got.shape})."
+                    )
                 want = cache_lm.mix(model, counts, sizes, weight=weight)
                 if numpy.allclose(got, want, atol=1e-9):
                     continue
                 if not history and not numpy.all(numpy.isfinite(got)):
-                    raise core.Wrong("with an empty history count / size is 0 / 0: there the cache says nothing, "
-                                     "so return the model's probability unchanged.")
+                    raise core.Wrong(
+                        "with an empty history count / size is 0 / 0: there the cache says nothing, "
+                        "so return the model's probability unchanged."
+                    )
                 if not history:
-                    raise core.Wrong(f"with an empty history the probabilities sum to {got.sum():.2f}, not 1: "
-                                     "the cache says nothing there, so the model's probability stands alone.")
+                    raise core.Wrong(
+                        f"with an empty history the probabilities sum to {got.sum():.2f}, not 1: "
+                        "the cache says nothing there, so the model's probability stands alone."
+                    )
                 total = got.sum()
-                if not numpy.isclose(total, 1.0):
-                    raise core.Wrong(f"over all 5 words your probabilities sum to {total:.2f}, not 1: a mixture "
-                                     "weighs the model by (1 - weight) and the cache by weight.")
-                raise core.Wrong(f"for history {history} and weight {weight}: expected {numpy.round(want, 3)}, "
-                                 f"got {numpy.round(got, 3)}. The cache's probability is count / size.")
+                if total > 1 + 1e-9:
+                    raise core.Wrong(
+                        f"over all 5 words your probabilities sum to {total:.2f}, not 1: a mixture "
+                        "weighs the model by (1 - weight) and the cache by weight."
+                    )
+                if total < 1 - 1e-9:
+                    raise core.Wrong(
+                        f"over all 5 words your probabilities sum to {total:.2f}, not 1: the cache's "
+                        "probability of a word is count / size (the history's length), which sums to 1."
+                    )
+                raise core.Wrong(
+                    f"for history {history} and weight {weight}: expected {numpy.round(want, 3)}, "
+                    f"got {numpy.round(got, 3)}. The cache's probability is count / size."
+                )
 
-    return core.run("Exercise 2 (the cache interpolation)", answer, test,
-                    success="a proper distribution that matches the package's, empty history included.")
+    return core.run(
+        "Exercise 2 (the cache interpolation)",
+        answer,
+        test,
+        success="a proper distribution that matches the package's, empty history included.",
+    )
