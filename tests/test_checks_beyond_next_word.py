@@ -1,0 +1,102 @@
+"""Lesson 10's checks: the solution passes, the blank is "not done", wrong answers get their hint."""
+
+from __future__ import annotations
+
+import numpy
+import pytest
+from conftest import assert_exercise_both_ways
+
+from tlcourse import cache_lm, span_corruption
+from tlcourse.checks import beyond_next_word as check
+from tlcourse.checks import core
+
+LESSON = "10_beyond_next_word"
+EXERCISES = [("span_corrupt", check.span_corrupt), ("cache_mix", check.cache_mix)]
+PACKAGE = {"span_corrupt": span_corruption.corrupt, "cache_mix": cache_lm.mix}
+
+
+@pytest.mark.parametrize("name, run_check", EXERCISES)
+def test_solution_passes_and_blank_is_not_done(name, run_check):
+    assert_exercise_both_ways(LESSON, name, run_check)
+
+
+@pytest.mark.parametrize("name, run_check", EXERCISES)
+def test_package_versions_pass(name, run_check):
+    assert run_check(PACKAGE[name]).status == core.PASSED
+
+
+@pytest.mark.parametrize("name, run_check", EXERCISES)
+def test_checks_never_raise_on_garbage(name, run_check):
+    for answer in (None, 42, "text", lambda *a, **k: 1 / 0):
+        assert run_check(answer).status in (core.NOT_DONE, core.WRONG)
+
+
+def _corrupt(per_word=False, closing=True, same_mark=False):
+    def span_corrupt(tokens, mask):
+        inputs, targets, span = [], [], 0
+        for i, (token, hidden) in enumerate(zip(tokens, mask)):
+            if hidden and (per_word or i == 0 or not mask[i - 1]):
+                mark = "<extra_id_0>" if same_mark else f"<extra_id_{span}>"
+                inputs.append(mark)
+                targets.append(mark)
+                span += 1
+            (targets if hidden else inputs).append(token)
+        if closing:
+            targets.append(f"<extra_id_{span}>")
+        return inputs, targets
+
+    return span_corrupt
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (_corrupt(per_word=True), "per hidden *span*"),
+        (_corrupt(closing=False), "one more sentinel"),
+        (_corrupt(same_mark=True), "its own sentinel"),
+        (
+            lambda tokens, mask: (
+                [t for t, m in zip(tokens, mask) if not m],
+                [t for t, m in zip(tokens, mask) if m],
+            ),
+            "sentinel",
+        ),
+    ],
+)
+def test_wrong_span_corruptions_get_their_hint(wrong, hint):
+    result = check.span_corrupt(wrong)
+    assert result.status == core.WRONG and hint in result.message, result.message
+
+
+def _no_share_guard(model_probability, cache_count, cache_size, *, weight):
+    return (1 - weight) * model_probability + weight * cache_count / cache_size
+
+
+def _weight_always(model_probability, cache_count, cache_size, *, weight):
+    share = numpy.divide(cache_count, cache_size, out=numpy.zeros_like(cache_count), where=cache_size > 0)
+    return (1 - weight) * model_probability + weight * share
+
+
+def _no_one_minus(model_probability, cache_count, cache_size, *, weight):
+    share = numpy.divide(cache_count, cache_size, out=numpy.zeros_like(cache_count), where=cache_size > 0)
+    return model_probability + numpy.where(cache_size > 0, weight, 0.0) * share
+
+
+def _over_vocab(model_probability, cache_count, cache_size, *, weight):
+    share = cache_count / len(model_probability)
+    weight = numpy.where(cache_size > 0, weight, 0.0)
+    return (1 - weight) * model_probability + weight * share
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (_no_share_guard, "0 / 0"),
+        (_weight_always, "empty history"),
+        (_no_one_minus, "(1 - weight)"),
+        (_over_vocab, "count / size"),
+    ],
+)
+def test_wrong_cache_mixes_get_their_hint(wrong, hint):
+    result = check.cache_mix(wrong)
+    assert result.status == core.WRONG and hint in result.message, result.message
