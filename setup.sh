@@ -121,5 +121,8 @@ if (( workers > 1 )); then
     parallel=(-n "$workers" --dist loadfile)
 fi
 .venv/bin/python -m tlcourse build-lessons --check
+# One spelling, one formatter (ruff, pinned in the test extra; lessons/ is generated and left out).
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
 .venv/bin/python -m pytest tests lessons solutions --nbval-lax -p no:cacheprovider \
     ${parallel[@]+"${parallel[@]}"} "${@:2}"

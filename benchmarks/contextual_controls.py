@@ -21,9 +21,8 @@ SEEDS = range(5)
 
 
 def main() -> int:
-    from tlcourse import assets, contextual, probing, sentences, stats
-
     from benchmarks import notebooks as bench
+    from tlcourse import assets, contextual, probing, sentences, stats
 
     tokenizer, model = assets.load("encoder", "tiny")
     found = contextual.sense_vectors(tokenizer, model, contextual.ambiguous_words())

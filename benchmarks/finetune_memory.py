@@ -1,6 +1,7 @@
 """Peak memory of fine-tuning the `small` profile's classifier base alone (Binder caps a session at 2 GB).
 
-    .venv/bin/python -m benchmarks.finetune_memory            # prints the table and writes benchmarks/finetune_memory.md
+    .venv/bin/python -m benchmarks.finetune_memory            # prints the table and writes
+    benchmarks/finetune_memory.md
 
 Lesson 05's `small` estimate (benchmarks/small_memory.py) ran over the cap; this isolates the cause. Each row
 is a fresh process that builds DistilBERT-base's architecture with random weights (the stand-in of
@@ -31,7 +32,8 @@ texts, labels = corpora.read_polarity()
 tokenizer = transformers.AutoTokenizer.from_pretrained(str(folder))
 model = finetuning.build_classifier(folder, pretrained=True, seed=0)
 config = finetuning.FineTuneConfig(epochs=1, freeze_embeddings={freeze_embeddings!r})
-finetuning.train(model, tokenizer, list(texts[:160]), list(labels[:160]), config, seed=0, device="cpu", progress=False)
+finetuning.train(model, tokenizer, list(texts[:160]), list(labels[:160]), config, seed=0, device="cpu",
+progress=False)
 print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """
 
@@ -41,14 +43,19 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         for freeze in (False, True):
             code = _RUN.format(folder=str(Path(scratch) / "distilbert"), freeze_embeddings=freeze)
-            out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
-            rows.append(("embeddings frozen" if freeze else "every weight trained", int(out.stdout.split()[-1])))
+            out = subprocess.run(
+                [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+            )
+            rows.append(
+                ("embeddings frozen" if freeze else "every weight trained", int(out.stdout.split()[-1]))
+            )
     from benchmarks import notebooks as bench
 
     lines = [
         "# Peak memory of fine-tuning DistilBERT alone (an ESTIMATE: random weights, real sizes and code)",
         "",
-        "`.venv/bin/python -m benchmarks.finetune_memory`: a fresh process per row, 160 bundled sentences, one epoch.",
+        "`.venv/bin/python -m benchmarks.finetune_memory`: a fresh process per row, 160 bundled sentences, "
+        "one epoch.",
         "",
         f"- commit: {bench.commit()}; machine: {bench.machine()}",
         "",

@@ -27,13 +27,28 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 TABLE = ROOT / "benchmarks" / "notebooks.md"
 #: Budgets from the issues, per lesson number: (seconds, megabytes).
-TARGETS = {"00": (45, 1536), "01": (90, 1536), "02": (90, 1536), "03": (90, 1536), "04": (150, 1536), "05": (240, 1536), "10": (150, 1536)}
+TARGETS = {
+    "00": (45, 1536),
+    "01": (90, 1536),
+    "02": (90, 1536),
+    "03": (90, 1536),
+    "04": (150, 1536),
+    "05": (240, 1536),
+    "10": (150, 1536),
+}
 
 
 def commit() -> str:
     """The checked-out commit, marked when the lessons or the package have uncommitted changes."""
-    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
-    dirty = subprocess.run(["git", "status", "--porcelain", "--", "lessons", "solutions", "tlcourse"], capture_output=True, text=True, cwd=ROOT).stdout.strip()
+    head = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--", "lessons", "solutions", "tlcourse"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    ).stdout.strip()
     return f"{head or 'unknown'}{' (with uncommitted changes)' if dirty else ''}"
 
 
@@ -50,7 +65,8 @@ def machine() -> str:
     import psutil
 
     memory = psutil.virtual_memory().total / 2**30
-    return f"{cpu}, {len(os.sched_getaffinity(0))} cores available, {memory:.0f} GiB RAM, Python {platform.python_version()}"
+    cores = len(os.sched_getaffinity(0))
+    return f"{cpu}, {cores} cores available, {memory:.0f} GiB RAM, Python {platform.python_version()}"
 
 
 class PeakMemory:
@@ -75,7 +91,7 @@ class PeakMemory:
                 pass
             self._stop.wait(self.every)
 
-    def __enter__(self) -> "PeakMemory":
+    def __enter__(self) -> PeakMemory:
         self._thread.start()
         return self
 
@@ -93,7 +109,9 @@ def run_notebook(path: Path, *, cell_peaks: list | None = None) -> tuple[float, 
     import nbformat
 
     notebook = nbformat.read(path, as_version=4)
-    client = nbclient.NotebookClient(notebook, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}})
+    client = nbclient.NotebookClient(
+        notebook, timeout=1800, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    )
     start = time.perf_counter()
     with client.setup_kernel():
         pid = client.km.provisioner.process.pid
@@ -122,7 +140,9 @@ def time_test_command() -> tuple[float, int]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="", help="only notebooks whose file name starts with this")
-    parser.add_argument("--test-command", action="store_true", help="also time the README's test command in a fresh clone")
+    parser.add_argument(
+        "--test-command", action="store_true", help="also time the README's test command in a fresh clone"
+    )
     args = parser.parse_args()
 
     os.environ.setdefault("TLCOURSE_PROFILE", "tiny")
@@ -131,27 +151,53 @@ def main() -> int:
     os.environ["TLCOURSE_CACHE"] = scratch
     rows = []
     try:
-        notebooks = sorted((ROOT / "lessons").glob(f"{args.only}*.ipynb")) + sorted((ROOT / "solutions").glob(f"{args.only}*.ipynb"))
+        notebooks = sorted((ROOT / "lessons").glob(f"{args.only}*.ipynb")) + sorted(
+            (ROOT / "solutions").glob(f"{args.only}*.ipynb")
+        )
         from tlcourse import assets
 
         needed = sorted({name for path in notebooks for name in assets.LESSONS.get(path.stem, ())})
         start = time.perf_counter()
         command = [sys.executable, "-m", "tlcourse", "prepare", "--profile", "tiny"]
-        subprocess.run(command + [arg for name in needed for arg in ("--asset", name)], check=True, capture_output=True)
-        rows.append((f"prepare --profile tiny: {', '.join(needed)} (fresh cache)", time.perf_counter() - start, None, "ok", ""))
+        subprocess.run(
+            command + [arg for name in needed for arg in ("--asset", name)], check=True, capture_output=True
+        )
+        rows.append(
+            (
+                f"prepare --profile tiny: {', '.join(needed)} (fresh cache)",
+                time.perf_counter() - start,
+                None,
+                "ok",
+                "",
+            )
+        )
         for path in notebooks:
             seconds, megabytes, status = run_notebook(path)
             budget = TARGETS.get(path.name[:2])
             verdict = ""
             if budget:
-                misses = [f"{seconds:.0f} s > {budget[0]} s"] * (seconds > budget[0]) + [f"{megabytes:.0f} MB > {budget[1]} MB"] * (megabytes > budget[1])
-                verdict = "MISS: " + "; ".join(misses) if misses else f"within {budget[0]} s / {budget[1] / 1024:.1f} GB"
+                misses = [f"{seconds:.0f} s > {budget[0]} s"] * (seconds > budget[0]) + [
+                    f"{megabytes:.0f} MB > {budget[1]} MB"
+                ] * (megabytes > budget[1])
+                verdict = (
+                    "MISS: " + "; ".join(misses)
+                    if misses
+                    else f"within {budget[0]} s / {budget[1] / 1024:.1f} GB"
+                )
             name = f"{path.parent.name}/{path.name}"
             print(f"{name:<50} {seconds:7.1f} s {megabytes:8.0f} MB  {status}  {verdict}", flush=True)
             rows.append((name, seconds, megabytes, status, verdict))
         if args.test_command:
             seconds, status = time_test_command()
-            rows.append(("bash setup.sh test (fresh clone, install included)", seconds, None, "ok" if status == 0 else f"exit {status}", "target 1800 s"))
+            rows.append(
+                (
+                    "bash setup.sh test (fresh clone, install included)",
+                    seconds,
+                    None,
+                    "ok" if status == 0 else f"exit {status}",
+                    "target 1800 s",
+                )
+            )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -161,7 +207,8 @@ def main() -> int:
         f"- commit: {commit()}",
         f"- date: {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
         f"- machine: {machine()}",
-        "- how: `.venv/bin/python -m benchmarks.notebooks` (assets prepared first; each notebook in a fresh kernel on the warm cache; peak = kernel resident memory)",
+        "- how: `.venv/bin/python -m benchmarks.notebooks` (assets prepared first; each notebook in a fresh "
+        "kernel on the warm cache; peak = kernel resident memory)",
         "",
         "| what | wall s | peak MB | status | against the target |",
         "|---|---:|---:|---|---|",
@@ -171,7 +218,10 @@ def main() -> int:
     previous = {name: line for name, line in previous.items() if not name.startswith("prepare")}
     lines += [line for name, line in previous.items() if name not in measured]
     for name, seconds, megabytes, status, verdict in rows:
-        lines.append(f"| {name} | {seconds:.1f} | {'' if megabytes is None else f'{megabytes:.0f}'} | {status} | {verdict} |")
+        lines.append(
+            f"| {name} | {seconds:.1f} | {'' if megabytes is None else f'{megabytes:.0f}'} | {status} | "
+            f"{verdict} |"
+        )
     TABLE.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"wrote {TABLE.relative_to(ROOT)}")
     return 0 if all(row[3] == "ok" for row in rows) else 1

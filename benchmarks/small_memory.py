@@ -61,9 +61,9 @@ def _synthetic_rotten_tomatoes(folder: Path) -> None:
     rng = random.Random(0)
     for split, size in (("train", 8530), ("validation", 1066), ("test", 1066)):
         rows = [rng.randrange(len(texts)) for _ in range(size)]
-        datasets.Dataset.from_dict({"text": [texts[i] for i in rows], "label": [labels[i] for i in rows]}).to_parquet(
-            str(folder / f"{split}.parquet")
-        )
+        datasets.Dataset.from_dict(
+            {"text": [texts[i] for i in rows], "label": [labels[i] for i in rows]}
+        ).to_parquet(str(folder / f"{split}.parquet"))
 
 
 def _random_distilbert(folder: Path) -> None:
@@ -76,7 +76,8 @@ def _random_distilbert(folder: Path) -> None:
 
 
 def _random_bert_base(folder: Path) -> None:
-    """bert-base-uncased's architecture (the library's default BERT config) with random weights and its vocabulary
+    """bert-base-uncased's architecture (the library's default BERT config) with random weights and its
+    vocabulary
     (the `full` profile's classifier base; used by stand_in_run.py)."""
     import transformers
 
@@ -96,7 +97,11 @@ def _synthetic_sst2(folder: Path) -> None:
     for split, size in (("train", 67349), ("validation", 872), ("test", 1821)):
         rows = [rng.randrange(len(texts)) for _ in range(size)]
         datasets.Dataset.from_dict(
-            {"idx": list(range(size)), "sentence": [texts[i] for i in rows], "label": [labels[i] for i in rows]}
+            {
+                "idx": list(range(size)),
+                "sentence": [texts[i] for i in rows],
+                "label": [labels[i] for i in rows],
+            }
         ).to_parquet(str(folder / "data" / f"{split}-00000-of-00001.parquet"))
 
 
@@ -154,7 +159,9 @@ def lay_out_downloader(base: Path, name: str) -> None:
     (base / name).mkdir(parents=True, exist_ok=True)
     file_name = f"{name}.gz"
     DOWNLOADER_STAND_INS[name](base / name / file_name)
-    (base / "information.json").write_text(json.dumps({"models": {name: {"file_name": file_name}}, "corpora": {}}))
+    (base / "information.json").write_text(
+        json.dumps({"models": {name: {"file_name": file_name}}, "corpora": {}})
+    )
 
 
 def lay_out(hub: Path, spec) -> None:
@@ -170,7 +177,8 @@ def lay_out(hub: Path, spec) -> None:
 
 
 def binder_environment(start: Path = ROOT / "binder" / "start") -> dict[str, str]:
-    """The defaults ``binder/start`` exports (``export NAME="${NAME:-value}"``), so the estimate runs as Binder does."""
+    """The defaults ``binder/start`` exports (``export NAME="${NAME:-value}"``), so the estimate runs as
+    Binder does."""
     import re
 
     found = {}
@@ -185,7 +193,11 @@ def _previous_rows() -> dict[str, tuple[str, str]]:
     """Rows of the committed table, by notebook name: ``(peak MB or "", notes)``."""
     from tlcourse.authoring import catalogue
 
-    return {cells[0]: (cells[1], cells[2]) for cells in catalogue.table_rows(TABLE) if len(cells) == 3 and cells[0].endswith(".ipynb")}
+    return {
+        cells[0]: (cells[1], cells[2])
+        for cells in catalogue.table_rows(TABLE)
+        if len(cells) == 3 and cells[0].endswith(".ipynb")
+    }
 
 
 def _largest_steps(cell_peaks: list, notebook: Path, count: int = 2) -> str:
@@ -227,16 +239,24 @@ def _needs(lesson: str, profile: str) -> tuple[list, list[str]]:
 
 
 def stand_in_environment(lesson: str, profile: str, scratch: Path) -> dict[str, str]:
-    """Lay out ``lesson``'s stand-ins for ``profile`` under ``scratch``; the variables that point a lesson at them,
+    """Lay out ``lesson``'s stand-ins for ``profile`` under ``scratch``; the variables that point a lesson at
+    them,
     offline (with ``binder/start``'s defaults in ``small``)."""
     hub, downloads = _needs(lesson, profile)
-    for name in downloads:  # the lesson's download step copies from gensim's data folder when it holds the set
+    for (
+        name
+    ) in downloads:  # the lesson's download step copies from gensim's data folder when it holds the set
         lay_out_downloader(scratch / "gensim-data", name)
     for spec in hub:
         lay_out(scratch / "cache" / "hub", spec)
     return (binder_environment() if profile == "small" else {}) | {
-        "TLCOURSE_PROFILE": profile, "TLCOURSE_CACHE": str(scratch / "cache"), "HF_HUB_OFFLINE": "1",
-        "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "CI": "true", "GENSIM_DATA_DIR": str(scratch / "gensim-data"),
+        "TLCOURSE_PROFILE": profile,
+        "TLCOURSE_CACHE": str(scratch / "cache"),
+        "HF_HUB_OFFLINE": "1",
+        "HF_DATASETS_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+        "CI": "true",
+        "GENSIM_DATA_DIR": str(scratch / "gensim-data"),
     }
 
 
@@ -244,7 +264,10 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", default="")
     args = parser.parse_args()
-    rows, stamp = [], f"commit {bench.commit()}, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC"
+    rows, stamp = (
+        [],
+        f"commit {bench.commit()}, {datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC",
+    )
     for path in sorted((ROOT / "lessons").glob(f"{args.only}*.ipynb")):
         missing = missing_stand_ins(path.stem, "small")
         if missing:
@@ -258,8 +281,14 @@ def main() -> int:
         finally:
             shutil.rmtree(scratch, ignore_errors=True)
         verdict = "under the cap" if megabytes < CAP_MB else f"OVER the {CAP_MB} MB cap"
-        rows.append((path.name, megabytes, f"{status}; {seconds:.0f} s on this CPU; {verdict}; "
-                     f"largest rises: {_largest_steps(cell_peaks, path)}; {stamp}"))
+        rows.append(
+            (
+                path.name,
+                megabytes,
+                f"{status}; {seconds:.0f} s on this CPU; {verdict}; "
+                f"largest rises: {_largest_steps(cell_peaks, path)}; {stamp}",
+            )
+        )
         print(f"{path.name:<45} {megabytes:7.0f} MB  {status}  {verdict}", flush=True)
 
     table = _previous_rows()  # lessons not run this time keep their committed rows
@@ -268,9 +297,11 @@ def main() -> int:
     lines = [
         "# Estimated peak memory in the `small` profile (Binder caps a session at 2 GB)",
         "",
-        "ESTIMATES: hub models replaced by randomly initialised ones of the same architecture, hub data by synthetic",
+        "ESTIMATES: hub models replaced by randomly initialised ones of the same architecture, hub data by "
+        "synthetic",
         "rows of the same count; the lesson code runs unchanged, with the environment `binder/start` sets.",
-        "`.venv/bin/python -m benchmarks.small_memory [--only NN]` reruns some lessons and keeps the other rows.",
+        "`.venv/bin/python -m benchmarks.small_memory [--only NN]` reruns some lessons and keeps the other "
+        "rows.",
         "",
         f"- machine: {bench.machine()}; each row ends with the commit and the time it was measured at",
         "",

@@ -1,4 +1,5 @@
-"""Run lessons in the `small` or `full` profile on stand-ins, on whatever device `env.setup` picks (a GPU where
+"""Run lessons in the `small` or `full` profile on stand-ins, on whatever device `env.setup` picks (a GPU
+where
 there is one), and print a table: status, time, peak GPU memory and the slowest cell of each lesson.
 
     python -m benchmarks.stand_in_run --profile full --only 05        # e.g. on a machine with a GPU
@@ -50,7 +51,8 @@ def run_cells(notebook: Path) -> dict:
                 exec(compile(source, f"{notebook.name}[{index}]", "exec"), namespace)
             except Exception as error:  # noqa: BLE001  (the table reports it)
                 traceback.print_exc()
-                status = f"error in cell {index}: {type(error).__name__}: {str(error).splitlines()[0][:120] if str(error) else ''}"
+                first = str(error).splitlines()[0][:120] if str(error) else ""
+                status = f"error in cell {index}: {type(error).__name__}: {first}"
                 break
             finally:
                 timings.append((time.perf_counter() - began, index))
@@ -58,7 +60,11 @@ def run_cells(notebook: Path) -> dict:
     finally:
         os.chdir(here)
     seconds, slowest = max(timings, default=(0.0, -1))
-    result = {"status": status, "seconds": time.perf_counter() - started, "slowest": f"cell {slowest} ({seconds:.0f} s)"}
+    result = {
+        "status": status,
+        "seconds": time.perf_counter() - started,
+        "slowest": f"cell {slowest} ({seconds:.0f} s)",
+    }
     try:
         import torch
 
@@ -68,7 +74,10 @@ def run_cells(notebook: Path) -> dict:
     except ImportError:
         pass
     environment = namespace.get("ENV")
-    result["profile"], result["device_used"] = getattr(environment, "profile", "?"), getattr(environment, "device", "?")
+    result["profile"], result["device_used"] = (
+        getattr(environment, "profile", "?"),
+        getattr(environment, "device", "?"),
+    )
     return result
 
 
@@ -80,10 +89,18 @@ def run_lesson(notebook: Path, profile: str) -> dict:
     scratch = Path(tempfile.mkdtemp(prefix=f"tlcourse-{profile}-"))
     try:
         environment = os.environ | small_memory.stand_in_environment(notebook.stem, profile, scratch)
-        environment |= {"MPLBACKEND": "Agg", "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+        environment |= {
+            "MPLBACKEND": "Agg",
+            "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+        }
         # stdout carries the result; the cells' progress and any traceback stream to this process's stderr
-        out = subprocess.run([sys.executable, "-m", "benchmarks.stand_in_run", "--one", str(notebook)], env=environment, cwd=ROOT,
-                             stdout=subprocess.PIPE, text=True)
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.stand_in_run", "--one", str(notebook)],
+            env=environment,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         lines = [line for line in out.stdout.splitlines() if line.startswith("{")]
         if out.returncode or not lines:
             return {"status": f"crashed (exit {out.returncode}); see the log above"}
@@ -103,7 +120,8 @@ def main() -> int:
         print(json.dumps(run_cells(Path(args.one))))
         return 0
     lines = [
-        f"Lessons in the `{args.profile}` profile on STAND-INS (random weights, synthetic rows; accuracies meaningless).",
+        f"Lessons in the `{args.profile}` profile on STAND-INS (random weights, synthetic rows; accuracies "
+        f"meaningless).",
         f"commit: {bench.commit()}; machine: {bench.machine()}",
         "",
         "| lesson | status | seconds | device | peak GPU MB | slowest cell |",
@@ -112,8 +130,11 @@ def main() -> int:
     for notebook in sorted((ROOT / "lessons").glob(f"{args.only}*.ipynb")):
         result = run_lesson(notebook, args.profile)
         gpu = result.get("gpu_peak_mb")
-        lines.append(f"| {notebook.name} | {result['status']} | {result.get('seconds', 0):.0f} | "
-                     f"{result.get('device', result.get('device_used', ''))} | {'' if gpu is None else f'{gpu:.0f}'} | {result.get('slowest', '')} |")
+        lines.append(
+            f"| {notebook.name} | {result['status']} | {result.get('seconds', 0):.0f} | "
+            f"{result.get('device', result.get('device_used', ''))} | {'' if gpu is None else f'{gpu:.0f}'} "
+            f"| {result.get('slowest', '')} |"
+        )
         print(lines[-1], flush=True)
     print("\n".join(lines))
     if args.out:

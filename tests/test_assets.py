@@ -7,11 +7,12 @@ import re
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy
 import pytest
-
 from conftest import subprocess_env
+
 from tlcourse import archives, assets, cache, corpora, env, folds, packaged, profiles
 
 
@@ -19,10 +20,14 @@ def test_every_asset_has_every_profile_and_honest_ids():
     for name, asset in assets.registry().items():
         assert set(asset.variants) == set(profiles.PROFILES), name
         tiny = asset.variants["tiny"]
-        assert isinstance(tiny, (assets.Built, archives.Archive)), f"{name}: tiny is built locally, never from the hub"
+        assert isinstance(tiny, (assets.Built, archives.Archive)), (
+            f"{name}: tiny is built locally, never from the hub"
+        )
         for spec in asset.variants.values():
             if isinstance(spec, assets.Hub):
-                assert re.fullmatch(r"[\w.-]+/[\w.-]+", spec.repo_id), f"{spec.repo_id}: use the org-prefixed id"
+                assert re.fullmatch(r"[\w.-]+/[\w.-]+", spec.repo_id), (
+                    f"{spec.repo_id}: use the org-prefixed id"
+                )
                 assert spec.revision is None or re.fullmatch(r"[0-9a-f]{40}", spec.revision), spec.revision
                 assert spec.repo_type in ("model", "dataset")
             assert spec.licence and spec.source
@@ -101,7 +106,7 @@ def test_movie_reviews_are_decoded_and_folded(shared_cache):
 def test_splits_cover_every_example_once_per_repeat(shared_cache):
     reviews = assets.load("movie_reviews", "tiny")
     seen = numpy.zeros((corpora.N_REPEATS, len(reviews)), dtype=int)
-    for repeat, fold, train, test in folds.splits(reviews):
+    for repeat, _fold, train, test in folds.splits(reviews):
         assert not set(train) & set(test) and len(train) + len(test) == len(reviews)
         seen[repeat, test] += 1
     assert (seen == 1).all()
@@ -128,8 +133,14 @@ def test_word_eval_and_lee(shared_cache):
 
 
 def test_split_sentences_drops_markup():
-    text = "==History==\n'''Bold''' words end right here. Another sentence follows with words.\n* a list item here ok.\n"
-    assert corpora.split_sentences(text) == ["Bold words end right here.", "Another sentence follows with words."]
+    text = (
+        "==History==\n'''Bold''' words end right here. Another sentence follows with words.\n"
+        "* a list item here ok.\n"
+    )
+    assert corpora.split_sentences(text) == [
+        "Bold words end right here.",
+        "Another sentence follows with words.",
+    ]
 
 
 def test_packaged_encoder_is_verified_and_loads(shared_cache):
@@ -171,7 +182,7 @@ def test_packaged_encoder_code_is_never_imported(shared_cache):
 # --- hub assets: the real loading code on folders laid out as the hub would give them -------------------
 
 
-def _fake_snapshot(hub: "Path", repo_type: str, repo_id: str, revision: str, files: dict) -> None:
+def _fake_snapshot(hub: Path, repo_type: str, repo_id: str, revision: str, files: dict) -> None:
     kind = {"model": "models", "dataset": "datasets"}[repo_type]
     repo = hub / f"{kind}--{repo_id.replace('/', '--')}"
     snapshot = repo / "snapshots" / revision
@@ -199,7 +210,9 @@ def offline_hub(fresh_cache, monkeypatch):
 
 def test_small_encoder_loads_from_a_hub_layout(offline_hub):
     local = packaged.locate()
-    _fake_snapshot(offline_hub, "model", packaged.HUB_ID, packaged.HUB_REVISION, {n: local[n] for n in packaged.FILES})
+    _fake_snapshot(
+        offline_hub, "model", packaged.HUB_ID, packaged.HUB_REVISION, {n: local[n] for n in packaged.FILES}
+    )
     assert assets.is_cached("encoder", "small")
     tokenizer, model = assets.load("encoder", "small")
     assert model.config.hidden_size == 384 and tokenizer.tokenize("transfer") == ["transfer"]
@@ -210,7 +223,9 @@ def test_small_movie_reviews_load_from_a_hub_layout(offline_hub):
 
     def parquet(target):
         texts = [f"sentence number {i} was {'great' if i % 2 else 'dull'}" for i in range(60)]
-        datasets.Dataset.from_dict({"text": texts, "label": [i % 2 for i in range(60)]}).to_parquet(str(target))
+        datasets.Dataset.from_dict({"text": texts, "label": [i % 2 for i in range(60)]}).to_parquet(
+            str(target)
+        )
 
     spec = assets.variant("movie_reviews", "small")
     files = {f"{split}.parquet": parquet for split in ("train", "validation", "test")}
@@ -263,15 +278,21 @@ def test_a_damaged_asset_is_reported_and_rebuilt(fresh_cache, name, relative, da
     damage(target)
     state = assets.state(name, "tiny")
     assert state.startswith("damaged: ") and relative in state, state
-    doctor = subprocess.run([sys.executable, "-m", "tlcourse", "doctor", "--profile", "tiny"], capture_output=True,
-                            text=True, timeout=300, env=subprocess_env(TLCOURSE_CACHE=str(fresh_cache)))
+    doctor = subprocess.run(
+        [sys.executable, "-m", "tlcourse", "doctor", "--profile", "tiny"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=subprocess_env(TLCOURSE_CACHE=str(fresh_cache)),
+    )
     assert f"prepare --profile tiny --force --asset {name}" in doctor.stdout, doctor.stdout
     loaded = assets.load(name, "tiny")  # rebuilt before use
     assert loaded is not None and assets.state(name, "tiny") == "cached"
 
 
 def test_a_lesson_whose_assets_cannot_be_built_stops_in_its_first_cell(tmp_path, monkeypatch):
-    """An empty cache that cannot be written (here a file where the folder should be) fails at setup, not later."""
+    """An empty cache that cannot be written (here a file where the folder should be) fails at setup, not
+    later."""
     blocked = tmp_path / "cache"
     blocked.write_text("not a folder")
     monkeypatch.setenv("TLCOURSE_CACHE", str(blocked))

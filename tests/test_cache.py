@@ -92,7 +92,9 @@ def test_sigkill_mid_write_leaves_no_entry_and_next_run_rebuilds(tmp_path):
     entry = Path(out.strip())
     assert (entry / "part1.txt").read_text() == "first half"
     assert (entry / "part2.txt").read_text() == "second half"
-    assert not [p for p in base.iterdir() if p.name.startswith(".tmp-corpus")], "stale temporaries are removed"
+    assert not [p for p in base.iterdir() if p.name.startswith(".tmp-corpus")], (
+        "stale temporaries are removed"
+    )
     assert counter.read_text().count("built") == 2  # the killed build and the one that finished
 
 
@@ -124,7 +126,8 @@ READER = textwrap.dedent(
 
 
 def _run_read_only(base: Path, reader: str = READER) -> subprocess.CompletedProcess:
-    """Run ``reader`` (READER by default) with ``base`` read-only: a read-only bind mount as root, file modes otherwise."""
+    """Run ``reader`` (READER by default) with ``base`` read-only: a read-only bind mount as root, file modes
+    otherwise."""
     if os.geteuid() == 0:
         if shutil.which("unshare") is None:
             pytest.skip("needs unshare(1) to make a read-only mount as root")
@@ -134,12 +137,17 @@ def _run_read_only(base: Path, reader: str = READER) -> subprocess.CompletedProc
         )
         return subprocess.run(
             ["unshare", "--mount", "--propagation", "private", "sh", "-c", script],
-            capture_output=True, text=True, timeout=60, env={**os.environ, "READER": reader},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "READER": reader},
         )
     for path in [base, *base.rglob("*")]:
         path.chmod(path.stat().st_mode & ~0o222)
     try:
-        return subprocess.run([sys.executable, "-c", reader, str(base)], capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-c", reader, str(base)], capture_output=True, text=True, timeout=60
+        )
     finally:
         for path in [base, *base.rglob("*")]:
             path.chmod(path.stat().st_mode | 0o200)
@@ -186,9 +194,13 @@ def _counting_builder(counter: list):
 @pytest.mark.parametrize(
     "damage",
     [
-        lambda entry: (entry / "weights.bin").write_bytes((entry / "weights.bin").read_bytes()[:1000]),  # truncated
+        lambda entry: (entry / "weights.bin").write_bytes(
+            (entry / "weights.bin").read_bytes()[:1000]
+        ),  # truncated
         lambda entry: (entry / "rows.jsonl").write_text("", encoding="utf-8"),  # emptied
-        lambda entry: (entry / "rows.jsonl").write_text('{"text": "b"}\n' * 10, encoding="utf-8"),  # same size
+        lambda entry: (entry / "rows.jsonl").write_text(
+            '{"text": "b"}\n' * 10, encoding="utf-8"
+        ),  # same size
         lambda entry: (entry / "weights.bin").unlink(),  # gone
     ],
     ids=["truncated", "emptied", "changed-same-size", "deleted"],

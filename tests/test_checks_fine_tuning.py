@@ -1,19 +1,28 @@
-"""Lesson 05's checks: the solution passes, the blank is "not done", plausible wrong answers get their hint."""
+"""Lesson 05's checks: the solution passes, the blank is "not done", plausible wrong answers get their
+hint."""
 
 from __future__ import annotations
 
 import numpy
 import pytest
 import torch
-
 from conftest import assert_exercise_both_ways
+
 from tlcourse import finetuning
 from tlcourse.checks import core
 from tlcourse.checks import fine_tuning as check
 
 LESSON = "05_fine_tuning_bert"
-EXERCISES = [("fit", check.fit), ("length_buckets", check.length_buckets), ("discriminative_lrs", check.discriminative_lrs)]
-PACKAGE = {"fit": finetuning.fit, "length_buckets": finetuning.length_buckets, "discriminative_lrs": finetuning.discriminative_lrs}
+EXERCISES = [
+    ("fit", check.fit),
+    ("length_buckets", check.length_buckets),
+    ("discriminative_lrs", check.discriminative_lrs),
+]
+PACKAGE = {
+    "fit": finetuning.fit,
+    "length_buckets": finetuning.length_buckets,
+    "discriminative_lrs": finetuning.discriminative_lrs,
+}
 
 
 @pytest.mark.parametrize("name, run_check", EXERCISES)
@@ -48,13 +57,18 @@ def _loop(zero=True, clip=True, schedule=True, item=True):
                 scheduler.step()
             losses.append(loss.item() if item else loss.item() * 2)
         return losses
+
     return fit
 
 
 @pytest.mark.parametrize(
     "answer, hint",
-    [(_loop(zero=False), "zero_grad"), (_loop(schedule=False), "scheduler.step"), (_loop(clip=False), "clip_grad_norm_"),
-     (_loop(item=False), "loss.item()")],
+    [
+        (_loop(zero=False), "zero_grad"),
+        (_loop(schedule=False), "scheduler.step"),
+        (_loop(clip=False), "clip_grad_norm_"),
+        (_loop(item=False), "loss.item()"),
+    ],
     ids=["no zero_grad", "no scheduler step", "no clipping", "wrong losses"],
 )
 def test_fit_wrong_answers(answer, hint):
@@ -94,12 +108,27 @@ def _drop_last(lengths, batch_size, *, seed):
 
 @pytest.mark.parametrize(
     "answer, hint",
-    [(lambda lengths, batch_size, *, seed: finetuning.random_batches(len(lengths), batch_size, seed=seed), "similar length"),
-     (_sorted_unshuffled, "shuffle the order of the batches"),
-     (_drop_last, "exactly one batch"), (_windows_in_order, "shuffle the order of the batches"),
-     (_seed_ignored, "the seed must decide"), (_global_random, "same seed gave different batches")],
-    ids=["no bucketing", "not shuffled", "last batch dropped", "windows in length order", "seed ignored",
-         "global random state"],
+    [
+        (
+            lambda lengths, batch_size, *, seed: finetuning.random_batches(
+                len(lengths), batch_size, seed=seed
+            ),
+            "similar length",
+        ),
+        (_sorted_unshuffled, "shuffle the order of the batches"),
+        (_drop_last, "exactly one batch"),
+        (_windows_in_order, "shuffle the order of the batches"),
+        (_seed_ignored, "the seed must decide"),
+        (_global_random, "same seed gave different batches"),
+    ],
+    ids=[
+        "no bucketing",
+        "not shuffled",
+        "last batch dropped",
+        "windows in length order",
+        "seed ignored",
+        "global random state",
+    ],
 )
 def test_length_buckets_wrong_answers(answer, hint):
     result = check.length_buckets(answer)
@@ -108,10 +137,12 @@ def test_length_buckets_wrong_answers(answer, hint):
 
 @pytest.mark.parametrize(
     "answer, hint",
-    [(lambda base, n, *, factor=2.6: [base * factor**k for k in range(n)], "divide"),
-     (lambda base, n, *, factor=2.6: [base / factor**k for k in range(n)][::-1], "starts from the top"),
-     (lambda base, n, *, factor=2.6: [base / factor ** (k + 1) for k in range(n)], "keeps base_lr"),
-     (lambda base, n, *, factor=2.6: [base / 2.6**k for k in range(n)], "expected")],
+    [
+        (lambda base, n, *, factor=2.6: [base * factor**k for k in range(n)], "divide"),
+        (lambda base, n, *, factor=2.6: [base / factor**k for k in range(n)][::-1], "starts from the top"),
+        (lambda base, n, *, factor=2.6: [base / factor ** (k + 1) for k in range(n)], "keeps base_lr"),
+        (lambda base, n, *, factor=2.6: [base / 2.6**k for k in range(n)], "expected"),
+    ],
     ids=["multiplied", "reversed", "off by one", "factor ignored"],
 )
 def test_discriminative_lrs_wrong_answers(answer, hint):

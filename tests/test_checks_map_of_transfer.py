@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy
 import pytest
+from conftest import assert_exercise_both_ways
 from sklearn import feature_extraction, linear_model, pipeline
 
-from conftest import assert_exercise_both_ways
 from tlcourse.checks import core
 from tlcourse.checks import map_of_transfer as check
 
@@ -69,7 +69,9 @@ def test_baseline_wrong_answers_get_their_hint(factory, hint):
 
 
 def test_baseline_shared_model_is_wrong():
-    shared = pipeline.make_pipeline(feature_extraction.text.TfidfVectorizer(), linear_model.LogisticRegression(max_iter=1000))
+    shared = pipeline.make_pipeline(
+        feature_extraction.text.TfidfVectorizer(), linear_model.LogisticRegression(max_iter=1000)
+    )
     result = check.make_baseline(lambda: shared)
     assert result.status == core.WRONG and "new, unfitted" in result.message
 

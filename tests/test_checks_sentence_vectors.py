@@ -1,11 +1,12 @@
-"""Lesson 02's checks: the solution passes, the blank is "not done", plausible wrong answers get their hint."""
+"""Lesson 02's checks: the solution passes, the blank is "not done", plausible wrong answers get their
+hint."""
 
 from __future__ import annotations
 
 import numpy
 import pytest
-
 from conftest import assert_exercise_both_ways
+
 from tlcourse import sentences
 from tlcourse.checks import core
 from tlcourse.checks import sentence_vectors as check
@@ -26,8 +27,12 @@ def test_solution_passes_and_blank_is_not_done(name, run_check):
 
 @pytest.mark.parametrize("name, run_check", EXERCISES)
 def test_package_versions_pass(name, run_check):
-    package = {"sif_weights": sentences.sif_weights, "mean_pool": sentences.mean_pool,
-               "agreement": sentences.similarity_correlation, "search": sentences.nearest}[name]
+    package = {
+        "sif_weights": sentences.sif_weights,
+        "mean_pool": sentences.mean_pool,
+        "agreement": sentences.similarity_correlation,
+        "search": sentences.nearest,
+    }[name]
     assert run_check(package).status == core.PASSED
 
 
@@ -41,7 +46,10 @@ def test_checks_never_raise_on_garbage(name, run_check):
     "answer, hint",
     [
         (lambda counts, *, a=1e-3: {w: a / (a + c) for w, c in counts.items()}, "probability"),
-        (lambda counts, *, a=1e-3: {w: (a + c / sum(counts.values())) / a for w, c in counts.items()}, "small"),
+        (
+            lambda counts, *, a=1e-3: {w: (a + c / sum(counts.values())) / a for w, c in counts.items()},
+            "small",
+        ),
     ],
     ids=["raw counts", "inverted"],
 )
@@ -84,7 +92,11 @@ def _spearman_agreement(vectors, human):
 
 @pytest.mark.parametrize(
     "answer, hint",
-    [(_full_matrix_agreement, "above the diagonal"), (_dot_agreement, "cosine"), (_spearman_agreement, "Pearson")],
+    [
+        (_full_matrix_agreement, "above the diagonal"),
+        (_dot_agreement, "cosine"),
+        (_spearman_agreement, "Pearson"),
+    ],
     ids=["whole matrix", "dot product", "spearman"],
 )
 def test_agreement_wrong_answers(answer, hint):
@@ -97,7 +109,10 @@ def test_agreement_wrong_answers(answer, hint):
     [
         (lambda q, v, *, k=5: numpy.argsort(-(v @ q))[:k], "dot product"),
         (lambda q, v, *, k=5: numpy.sort(sentences.nearest(q, v, k=k)), "order"),
-        (lambda q, v, *, k=5: numpy.argsort((v / numpy.linalg.norm(v, axis=1, keepdims=True)) @ q)[:k], "least"),
+        (
+            lambda q, v, *, k=5: numpy.argsort((v / numpy.linalg.norm(v, axis=1, keepdims=True)) @ q)[:k],
+            "least",
+        ),
     ],
     ids=["dot product", "unsorted", "ascending"],
 )

@@ -6,12 +6,17 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import subprocess_env
 
 
 def _tlcourse(*args, **env):
-    return subprocess.run([sys.executable, "-m", "tlcourse", *args], capture_output=True, text=True, timeout=300, env=subprocess_env(**env))
+    return subprocess.run(
+        [sys.executable, "-m", "tlcourse", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=subprocess_env(**env),
+    )
 
 
 def test_doctor_names_the_command_for_what_is_missing(tmp_path):
@@ -42,14 +47,18 @@ def test_unknown_profile_is_a_clear_error(tmp_path):
     result = _tlcourse("prepare", "--profile", "medium", TLCOURSE_CACHE=str(tmp_path))
     assert result.returncode == 2
     assert "Valid profiles: tiny, small, full" in result.stderr and "Traceback" not in result.stderr
-    assert "--profile" in result.stderr and "TLCOURSE_PROFILE" not in result.stderr  # the flag, not the variable
+    assert (
+        "--profile" in result.stderr and "TLCOURSE_PROFILE" not in result.stderr
+    )  # the flag, not the variable
 
 
 def test_unknown_asset_is_named_without_stray_quotes(tmp_path):
     result = _tlcourse("prepare", "--asset", "nope", TLCOURSE_CACHE=str(tmp_path))
     assert result.returncode == 2
     error = next(line for line in result.stderr.splitlines() if "error:" in line)
-    assert error.split("error: ", 1)[1].startswith("No asset called 'nope'. Known assets:"), error  # no repr quotes
+    assert error.split("error: ", 1)[1].startswith("No asset called 'nope'. Known assets:"), (
+        error
+    )  # no repr quotes
 
 
 def test_a_cache_path_that_is_a_file_is_said_to_be_one(tmp_path):
@@ -64,7 +73,9 @@ def test_a_cache_path_that_is_a_file_is_said_to_be_one(tmp_path):
 
 def test_doctor_says_what_builds_on_first_use(tmp_path):
     result = _tlcourse("doctor", "--profile", "tiny", TLCOURSE_CACHE=str(tmp_path / "cache"))
-    lines = {line.split()[0]: line for line in result.stdout.splitlines() if line.startswith("  ") and line.split()}
+    lines = {
+        line.split()[0]: line for line in result.stdout.splitlines() if line.startswith("  ") and line.split()
+    }
     assert "built on first use" in lines["wiki"] and "missing" in lines["sentiment_domains"]
     assert "built here on first use" in result.stdout
 
@@ -76,7 +87,9 @@ def test_a_python_without_the_course_is_told_which_python_to_use():
 
     from conftest import ROOT
 
-    done = subprocess.run([sys.executable, "-S", "-m", "tlcourse", "doctor"], cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-S", "-m", "tlcourse", "doctor"], cwd=ROOT, capture_output=True, text=True
+    )
     assert done.returncode == 2, done.stdout + done.stderr
     assert "lacks" in done.stderr and ".venv/bin/python -m tlcourse doctor" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr

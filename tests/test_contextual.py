@@ -7,15 +7,19 @@ import re
 import numpy
 import pytest
 import torch
+from conftest import assert_exercise_both_ways
 from sklearn import linear_model, model_selection
 
-from conftest import assert_exercise_both_ways
 from tlcourse import assets, contextual, corpora, probing, sentences
 from tlcourse.checks import contextual_vectors as check
 from tlcourse.checks import core
 
 LESSON = "03_contextual_vectors"
-SENTENCES = ["An unwatchable, overlong mess.", "The bank was closed.", "A thoroughly Shakespearean tragedy of errors!"]
+SENTENCES = [
+    "An unwatchable, overlong mess.",
+    "The bank was closed.",
+    "A thoroughly Shakespearean tragedy of errors!",
+]
 
 
 @pytest.fixture(scope="module")
@@ -94,8 +98,18 @@ def test_sense_similarities_against_a_pair_loop():
     same, other = contextual.sense_similarities(vectors, senses)
     cos = torch.nn.functional.cosine_similarity
     for layer in range(3):
-        pairs_same = [cos(vectors[layer, i], vectors[layer, j], dim=0) for i in range(6) for j in range(6) if i != j and senses[i] == senses[j]]
-        pairs_other = [cos(vectors[layer, i], vectors[layer, j], dim=0) for i in range(6) for j in range(6) if senses[i] != senses[j]]
+        pairs_same = [
+            cos(vectors[layer, i], vectors[layer, j], dim=0)
+            for i in range(6)
+            for j in range(6)
+            if i != j and senses[i] == senses[j]
+        ]
+        pairs_other = [
+            cos(vectors[layer, i], vectors[layer, j], dim=0)
+            for i in range(6)
+            for j in range(6)
+            if senses[i] != senses[j]
+        ]
         assert torch.isclose(same[layer], torch.stack(pairs_same).mean(), atol=1e-6)
         assert torch.isclose(other[layer], torch.stack(pairs_other).mean(), atol=1e-6)
 
@@ -104,7 +118,9 @@ def test_random_pair_baseline_skips_same_sentence_pairs_and_is_seeded():
     # two sentences; inside each, words are identical; across, orthogonal: the baseline must be 0
     vectors = torch.tensor([[1.0, 0.0], [1.0, 0.0], [0.0, 1.0], [0.0, 1.0]])[None]
     sentence = torch.tensor([0, 0, 1, 1])
-    value = contextual.random_pair_baseline(vectors, sentence, n_pairs=500, generator=torch.Generator().manual_seed(0))
+    value = contextual.random_pair_baseline(
+        vectors, sentence, n_pairs=500, generator=torch.Generator().manual_seed(0)
+    )
     assert value.shape == (1,) and abs(float(value)) < 1e-6
     many = torch.randn(2, 50, 8, generator=torch.Generator().manual_seed(1))
     ids = torch.arange(50)
@@ -118,9 +134,9 @@ def test_ambiguous_words_file():
     assert len(words) >= 10
     for word, by_sense in words.items():
         assert len(by_sense) == 2, word
-        for sentences in by_sense.values():
-            assert len(sentences) >= 3
-            for sentence in sentences:
+        for examples in by_sense.values():
+            assert len(examples) >= 3
+            for sentence in examples:
                 assert len(re.findall(rf"\b{word}\b", sentence.lower())) == 1, (word, sentence)
 
 
@@ -142,7 +158,7 @@ def test_sense_vectors_shapes(encoder):
 def test_control_word_vectors_match_output_hidden_states(encoder):
     tokenizer, model = encoder
     words = dict(list(contextual.ambiguous_words().items())[:1])
-    (word, by_sense), = words.items()
+    ((word, by_sense),) = words.items()
     found = contextual.sense_vectors(tokenizer, model, words)
     texts = [text for sentences in by_sense.values() for text in sentences]
     counts = [len(re.findall(r"\bthe\b", text.lower())) for text in texts]
@@ -212,14 +228,22 @@ def test_cross_validate_features_matches_scikit_learn(reviews):
     for repeat in range(2):
         folds = numpy.asarray(reviews["folds"])[:, repeat]
         reference = model_selection.cross_val_score(
-            linear_model.LogisticRegression(solver="liblinear"), features, labels, cv=model_selection.PredefinedSplit(folds)
+            linear_model.LogisticRegression(solver="liblinear"),
+            features,
+            labels,
+            cv=model_selection.PredefinedSplit(folds),
         )
         assert numpy.allclose(scores.test[repeat], reference)
 
 
 def test_probe_layers(reviews):
     labels = numpy.asarray(reviews["label"])
-    features = numpy.stack([numpy.c_[labels, numpy.zeros(len(labels))], numpy.random.default_rng(0).normal(size=(len(labels), 2))])
+    features = numpy.stack(
+        [
+            numpy.c_[labels, numpy.zeros(len(labels))],
+            numpy.random.default_rng(0).normal(size=(len(labels), 2)),
+        ]
+    )
     real = probing.probe_layers(probing.linear_probe, features, labels, reviews, repeats=1)
     assert real[0].test.mean() == 1.0 and real[1].test.mean() < 0.75
     with pytest.raises(ValueError, match="one row per example"):
@@ -251,12 +275,20 @@ def _first_piece(states, word_ids):
 
 def _sum_pieces(states, word_ids):
     words = sorted({w for w in word_ids if w is not None})
-    return torch.stack([states[:, [i for i, x in enumerate(word_ids) if x == w]].sum(dim=1) for w in words], dim=1)
+    return torch.stack(
+        [states[:, [i for i, x in enumerate(word_ids) if x == w]].sum(dim=1) for w in words], dim=1
+    )
 
 
 def _with_specials(states, word_ids):  # None positions pooled as one extra "word"
     keys = sorted({-1 if w is None else w for w in word_ids})
-    return torch.stack([states[:, [i for i, x in enumerate(word_ids) if (-1 if x is None else x) == k]].mean(dim=1) for k in keys], dim=1)
+    return torch.stack(
+        [
+            states[:, [i for i, x in enumerate(word_ids) if (-1 if x is None else x) == k]].mean(dim=1)
+            for k in keys
+        ],
+        dim=1,
+    )
 
 
 @pytest.mark.parametrize(
@@ -285,7 +317,9 @@ def _dot_products(vectors, senses):
     return dots[:, same].mean(dim=1), dots[:, senses[:, None] != senses[None, :]].mean(dim=1)
 
 
-@pytest.mark.parametrize("wrong, hint", [(_with_self, "itself"), (_dot_products, "normalise")], ids=["self-pairs", "dot-products"])
+@pytest.mark.parametrize(
+    "wrong, hint", [(_with_self, "itself"), (_dot_products, "normalise")], ids=["self-pairs", "dot-products"]
+)
 def test_sense_similarities_wrong_answers(wrong, hint):
     result = check.sense_similarities(wrong)
     assert result.status == core.WRONG

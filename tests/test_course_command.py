@@ -28,15 +28,25 @@ def test_lab_serves_lesson_00_on_loopback(tmp_path):
     busy.bind(("127.0.0.1", 0))
     busy.listen()
     asked = busy.getsockname()[1]
-    env = subprocess_env(JUPYTER_TOKEN=TOKEN, JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"), JUPYTER_CONFIG_DIR=str(tmp_path / "config"))
+    env = subprocess_env(
+        JUPYTER_TOKEN=TOKEN,
+        JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+        JUPYTER_CONFIG_DIR=str(tmp_path / "config"),
+    )
     server = subprocess.Popen(
         [sys.executable, "-m", "tlcourse", "lab", "--no-browser", "--port", str(asked)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env, cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+        cwd=tmp_path,
     )
     try:
         printed = [server.stdout.readline() for _ in range(2)]
         assert printed[0].startswith(f"Port {asked} is busy"), printed
-        match = re.search(r"http://127\.0\.0\.1:(\d+)/lab/tree/lessons/00_map_of_transfer\.ipynb\?token=(\S+)", printed[1])
+        match = re.search(
+            r"http://127\.0\.0\.1:(\d+)/lab/tree/lessons/00_map_of_transfer\.ipynb\?token=(\S+)", printed[1]
+        )
         assert match and match.group(2) == TOKEN, printed
         port = int(match.group(1))
         assert port != asked
@@ -71,12 +81,15 @@ def test_lab_serves_lesson_00_on_loopback(tmp_path):
 
 
 def test_a_folder_named_like_the_package_does_not_shadow_it(tmp_path):
-    """A kernel started in the clone's parent folder imports the installed package, not the clone as a namespace."""
+    """A kernel started in the clone's parent folder imports the installed package, not the clone as a
+    namespace."""
     import nbclient
     import nbformat
 
     (tmp_path / "tlcourse").mkdir()  # what a clone called tlcourse looks like from its parent: no __init__.py
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import tlcourse\nprint(tlcourse.__version__)")])
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("import tlcourse\nprint(tlcourse.__version__)")]
+    )
     notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbclient.NotebookClient(notebook, timeout=120, resources={"metadata": {"path": str(tmp_path)}}).execute()
     assert notebook.cells[0].outputs[0]["text"].strip() == __import__("tlcourse").__version__

@@ -8,8 +8,8 @@ import sys
 import textwrap
 
 import pytest
-
 from conftest import subprocess_env
+
 from tlcourse import env
 
 PROBE = textwrap.dedent(
@@ -39,7 +39,13 @@ PROBE = textwrap.dedent(
 
 
 def _probe(**extra):
-    result = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True, timeout=120, env=subprocess_env(**extra))
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=subprocess_env(**extra),
+    )
     assert result.returncode == 0, result.stderr
     banner, _, payload = result.stdout.rpartition("\n{")
     return banner, json.loads("{" + payload)
@@ -63,8 +69,13 @@ def test_threads_follow_omp_num_threads_unless_asked():
     """Test workers side by side (setup.sh's TLCOURSE_TEST_WORKERS) and Binder set OMP_NUM_THREADS."""
     code = "from tlcourse import env; import torch; "
     code += "env.setup(seed=0, verbose=False); print(torch.get_num_threads())"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         env=subprocess_env(TLCOURSE_PROFILE="tiny", OMP_NUM_THREADS="1"))
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=subprocess_env(TLCOURSE_PROFILE="tiny", OMP_NUM_THREADS="1"),
+    )
     assert out.stdout.split()[-1] == "1"
 
 
@@ -90,18 +101,21 @@ def test_generator_is_seeded(monkeypatch):
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's malloc_trim: Linux only")
 def test_release_memory_gives_freed_heap_memory_back():
-    """Tensors freed between kept ones leave holes that glibc keeps; release_memory returns them (lesson 05, Binder)."""
+    """Tensors freed between kept ones leave holes that glibc keeps; release_memory returns them (lesson 05,
+    Binder)."""
     code = (
         "import psutil, torch\n"
         "from tlcourse import env\n"
         "rss = lambda: psutil.Process().memory_info().rss / 2**20\n"
         "kept, freed = [], []\n"
         "for i in range(4000):\n"
-        "    (kept if i % 10 == 0 else freed).append(torch.ones(16 * 1024))  # 64 KB each: from the heap, not mmap\n"
+        "    (kept if i % 10 == 0 else freed).append(torch.ones(16 * 1024))  # 64 KB each: from the heap, "
+        "not mmap\n"
         "freed.clear()\n"
         "before = rss(); env.release_memory(); print(before, rss())\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=subprocess_env())
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=subprocess_env()
+    )
     before, after = map(float, out.stdout.split())
     assert before - after > 100, (before, after)  # about 225 MB of the 250 MB freed come back
-

@@ -8,8 +8,8 @@ import sys
 
 import nbformat
 import pytest
-
 from conftest import ROOT
+
 from tlcourse.authoring import exercises
 
 SOLVED = '''def answer(x):
@@ -41,7 +41,9 @@ def test_top_level_block_without_blank_is_refused():
         exercises.blank_source("# BEGIN SOLUTION\nx = 1\n# END SOLUTION")
 
 
-@pytest.mark.parametrize("source", ["# BEGIN SOLUTION\nx", "# END SOLUTION", "  # BEGIN SOLUTION\n  # BEGIN SOLUTION\n"])
+@pytest.mark.parametrize(
+    "source", ["# BEGIN SOLUTION\nx", "# END SOLUTION", "  # BEGIN SOLUTION\n  # BEGIN SOLUTION\n"]
+)
 def test_unbalanced_markers_are_refused(source):
     with pytest.raises(exercises.ExerciseFormatError):
         exercises.find_blocks(source)
@@ -64,7 +66,9 @@ def test_check_detects_edited_lesson_and_build_repairs_it(tmp_path):
     notebook.cells[5].source += "\n# an edit made by hand"
     nbformat.write(notebook, lesson)
     problems = exercises.build_all(root, check=True)
-    assert problems == ["lessons/00_map_of_transfer.ipynb differs from what solutions/00_map_of_transfer.ipynb generates"]
+    assert problems == [
+        "lessons/00_map_of_transfer.ipynb differs from what solutions/00_map_of_transfer.ipynb generates"
+    ]
     exercises.build_all(root)
     assert exercises.build_all(root, check=True) == []
 
@@ -92,14 +96,18 @@ def test_every_notebook_opens_with_the_same_three_cells():
             assert code[1].source == exercises.setup_cell_source(path.stem), path
             assert "parameters" in code[2].metadata.get("tags", []), path
             assert notebook.metadata["kernelspec"]["name"] == "python3"
-            assert all(not c.outputs and c.execution_count is None for c in code), f"{path}: outputs committed"
+            assert all(not c.outputs and c.execution_count is None for c in code), (
+                f"{path}: outputs committed"
+            )
 
 
 def test_cli_check_fails_on_drift(tmp_path):
     root = _copy_repo(tmp_path)
     (root / "lessons" / "00_map_of_transfer.ipynb").unlink()
     result = subprocess.run(
-        [sys.executable, "-m", "tlcourse", "build-lessons", "--check", "--root", str(root)], capture_output=True, text=True
+        [sys.executable, "-m", "tlcourse", "build-lessons", "--check", "--root", str(root)],
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 1 and "build-lessons" in result.stdout
 

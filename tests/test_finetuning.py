@@ -1,6 +1,7 @@
 """tlcourse.finetuning against references that are not itself: the tokenizer's own padding, a per-group
 loop, closed-form schedules, hand-counted FLOPs, the plain loop against accelerate, and a real
-``accelerate launch`` with two CPU processes. Models are tiny random BERTs written with ``save_pretrained``."""
+``accelerate launch`` with two CPU processes. Models are tiny random BERTs written with
+``save_pretrained``."""
 
 from __future__ import annotations
 
@@ -14,8 +15,8 @@ from pathlib import Path
 import numpy
 import pytest
 import torch
-
 from conftest import subprocess_env
+
 from tlcourse import compute, corpora, distributed, finetuning, folds, packaged
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
@@ -30,9 +31,16 @@ def tiny_bert(tmp_path_factory) -> Path:
     files = packaged.locate()
     for name in TOKENIZER_FILES:
         shutil.copyfile(files[name], folder / name)
-    config = transformers.BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-                                     intermediate_size=64, max_position_embeddings=128,
-                                     hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0)
+    config = transformers.BertConfig(
+        vocab_size=30522,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
+        hidden_dropout_prob=0.0,
+        attention_probs_dropout_prob=0.0,
+    )
     torch.manual_seed(12345)  # not a seed build_classifier uses, so a scratch model differs from it
     transformers.BertModel(config).save_pretrained(folder)
     return folder
@@ -57,8 +65,12 @@ def test_collate_matches_the_tokenizers_padding(tokenizer, texts_labels):
     theirs = tokenizer(texts, padding=True, truncation=True, max_length=64, return_tensors="pt")
     assert torch.equal(ours["input_ids"], theirs["input_ids"])
     assert torch.equal(ours["attention_mask"], theirs["attention_mask"])
-    fixed = finetuning.collate(finetuning.tokenize(tokenizer, texts), pad_id=tokenizer.pad_token_id, pad_to=64)
-    assert fixed["input_ids"].shape == (7, 64) and torch.equal(fixed["attention_mask"].sum(1), theirs["attention_mask"].sum(1))
+    fixed = finetuning.collate(
+        finetuning.tokenize(tokenizer, texts), pad_id=tokenizer.pad_token_id, pad_to=64
+    )
+    assert fixed["input_ids"].shape == (7, 64) and torch.equal(
+        fixed["attention_mask"].sum(1), theirs["attention_mask"].sum(1)
+    )
 
 
 def test_length_buckets_cover_everything_once_with_little_padding():
@@ -86,7 +98,9 @@ def test_classifier_is_a_head_on_mean_pooled_hidden_states(tiny_bert, tokenizer,
         expected = model.head(torch.stack(rows))
         out = model(**inputs, labels=torch.tensor([0, 1, 0, 1, 1]))
     assert torch.allclose(out.logits, expected, atol=1e-5)
-    assert out.loss == pytest.approx(torch.nn.functional.cross_entropy(expected, torch.tensor([0, 1, 0, 1, 1])).item(), abs=1e-5)
+    assert out.loss == pytest.approx(
+        torch.nn.functional.cross_entropy(expected, torch.tensor([0, 1, 0, 1, 1])).item(), abs=1e-5
+    )
 
 
 def test_scratch_model_has_the_same_architecture_and_fresh_weights(tiny_bert):
@@ -96,7 +110,9 @@ def test_scratch_model_has_the_same_architecture_and_fresh_weights(tiny_bert):
     shapes = lambda m: [(n, tuple(p.shape)) for n, p in m.named_parameters()]  # noqa: E731
     assert shapes(pretrained) == shapes(scratch)
     embedding = "encoder.embeddings.word_embeddings.weight"
-    assert not torch.equal(dict(pretrained.named_parameters())[embedding], dict(scratch.named_parameters())[embedding])
+    assert not torch.equal(
+        dict(pretrained.named_parameters())[embedding], dict(scratch.named_parameters())[embedding]
+    )
     assert all(torch.equal(p, q) for p, q in zip(scratch.parameters(), again.parameters()))
     assert torch.equal(pretrained.head.weight, scratch.head.weight)  # the head does not depend on the encoder
 
@@ -144,7 +160,12 @@ def test_fit_is_the_textbook_loop_and_train_learns(tiny_bert, tokenizer, texts_l
     from tlcourse.checks import core
     from tlcourse.checks import fine_tuning as check
 
-    assert check.fit(finetuning.fit, ).status == core.PASSED
+    assert (
+        check.fit(
+            finetuning.fit,
+        ).status
+        == core.PASSED
+    )
     texts, labels = texts_labels
     model = finetuning.build_classifier(tiny_bert, pretrained=True, seed=0)
     config = finetuning.FineTuneConfig(epochs=6, lr=3e-3, batch=16)
@@ -154,8 +175,15 @@ def test_fit_is_the_textbook_loop_and_train_learns(tiny_bert, tokenizer, texts_l
     assert record["real_tokens"] == 6 * sum(len(r) for r in finetuning.tokenize(tokenizer, texts))
     numbers = compute.throughput(record, matmul=1e9)
     assert 0 <= numbers["padding_share"] < 0.5 and numbers["tokens_per_s"] > 0
-    padded = finetuning.train(finetuning.build_classifier(tiny_bert, pretrained=True, seed=0), tokenizer, texts, labels,
-                              dataclasses_replace(config, epochs=1, pad_to=64), seed=0, progress=False)
+    padded = finetuning.train(
+        finetuning.build_classifier(tiny_bert, pretrained=True, seed=0),
+        tokenizer,
+        texts,
+        labels,
+        dataclasses_replace(config, epochs=1, pad_to=64),
+        seed=0,
+        progress=False,
+    )
     assert compute.throughput(padded, 1e9)["padding_share"] > numbers["padding_share"]
 
 
@@ -171,7 +199,9 @@ def test_gradual_unfreezing_leaves_lower_layers_untouched_at_first(tiny_bert, to
     before = [p.detach().clone() for p in finetuning.layer_groups(model)[-1]]
     config = finetuning.FineTuneConfig(epochs=1, lr=1e-3, gradual_unfreezing=True, layer_factor=2.6)
     finetuning.train(model, tokenizer, texts, labels, config, seed=0, progress=False)
-    assert all(torch.equal(a, b) for a, b in zip(before, finetuning.layer_groups(model)[-1]))  # embeddings frozen
+    assert all(
+        torch.equal(a, b) for a, b in zip(before, finetuning.layer_groups(model)[-1])
+    )  # embeddings frozen
     assert all(p.requires_grad for p in model.parameters())  # and thawed again afterwards
 
 
@@ -187,11 +217,21 @@ def test_frozen_embeddings_get_no_gradient_and_stay_put_in_both_loops(tiny_bert,
         if run == "plain":
             finetuning.train(model, tokenizer, texts, labels, config, seed=0, progress=False)
         else:
-            distributed.train_accelerate(model, tokenizer, texts, labels, config, seed=0,
-                                        accelerator=accelerate.Accelerator(cpu=True), progress=False)
+            distributed.train_accelerate(
+                model,
+                tokenizer,
+                texts,
+                labels,
+                config,
+                seed=0,
+                accelerator=accelerate.Accelerator(cpu=True),
+                progress=False,
+            )
         embeddings, top_layer = before
         assert all(torch.equal(a, b) and b.grad is None for a, b in zip(embeddings, groups[-1])), run
-        assert not all(torch.equal(a, b) for a, b in zip(top_layer, groups[1])), run  # the layers above did train
+        assert not all(torch.equal(a, b) for a, b in zip(top_layer, groups[1])), (
+            run
+        )  # the layers above did train
         assert all(p.requires_grad for p in model.parameters()), run  # thawed again afterwards
     assert finetuning.trainable_groups(model, config) == len(groups) - 1
 
@@ -204,8 +244,18 @@ def test_accelerate_path_matches_the_plain_loop(tiny_bert, tokenizer, texts_labe
     plain = finetuning.build_classifier(tiny_bert, pretrained=True, seed=0, dropout=0.0)
     finetuning.train(plain, tokenizer, texts, labels, config, seed=0, progress=False)
     through = finetuning.build_classifier(tiny_bert, pretrained=True, seed=0, dropout=0.0)
-    record = distributed.train_accelerate(through, tokenizer, texts, labels, config, seed=0, test_texts=texts[:10],
-                                         test_labels=labels[:10], accelerator=accelerate.Accelerator(cpu=True), progress=False)
+    record = distributed.train_accelerate(
+        through,
+        tokenizer,
+        texts,
+        labels,
+        config,
+        seed=0,
+        test_texts=texts[:10],
+        test_labels=labels[:10],
+        accelerator=accelerate.Accelerator(cpu=True),
+        progress=False,
+    )
     assert all(torch.allclose(p, q, atol=1e-5) for p, q in zip(plain.parameters(), through.parameters()))
     expected = numpy.mean(finetuning.predict(plain, tokenizer, texts[:10]) == numpy.asarray(labels[:10]))
     assert record["accuracy"] == pytest.approx(expected) and record["processes"] == 1
@@ -217,7 +267,9 @@ def test_sst2_loader_on_a_hub_layout_folder(tmp_path):
     texts, labels = corpora.read_polarity()
     (tmp_path / "data").mkdir()
     for split in ("train", "validation"):
-        table = datasets.Dataset.from_dict({"idx": list(range(len(texts))), "sentence": texts, "label": labels})
+        table = datasets.Dataset.from_dict(
+            {"idx": list(range(len(texts))), "sentence": texts, "label": labels}
+        )
         table.to_parquet(str(tmp_path / "data" / f"{split}-00000-of-00001.parquet"))
     loaded = finetuning.load_sst2(tmp_path, size=120)
     assert len(loaded) == 120 and loaded.column_names == ["text", "label", "folds"]
@@ -228,7 +280,9 @@ def test_sst2_loader_on_a_hub_layout_folder(tmp_path):
 
 def test_model_asset_reads_a_hub_layout_folder(tiny_bert):
     assert finetuning._load_model_folder(tiny_bert, "full") == tiny_bert
-    model = finetuning.build_classifier(finetuning._load_model_folder(tiny_bert, "small"), pretrained=True, seed=0)
+    model = finetuning.build_classifier(
+        finetuning._load_model_folder(tiny_bert, "small"), pretrained=True, seed=0
+    )
     assert model.config.hidden_size == 32
 
 
@@ -248,17 +302,52 @@ def test_accelerate_launch_with_two_cpu_processes(tiny_bert, texts_labels, tmp_p
     launcher = Path(sys.executable).parent / "accelerate"
     # `--cpu --num_processes 2` would need mpirun; `--multi_gpu` uses torchrun, and on a machine without a GPU
     # the script's Accelerator(cpu=True) then joins a gloo process group over loopback (MULTI_CPU).
-    command = [str(launcher), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
-               "--dynamo_backend", "no", "--main_process_ip", "127.0.0.1", "--main_process_port", str(_free_port()),
-               "-m", "tlcourse.distributed", "--model", str(tiny_bert), "--data", str(tmp_path / "data"),
-               "--epochs", "1", "--batch", "8", "--lr", "1e-3", "--out", str(out)]
-    run = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=tmp_path,
-                         env=subprocess_env(TLCOURSE_PROFILE="tiny", OMP_NUM_THREADS="1", MASTER_ADDR="127.0.0.1"))
+    command = [
+        str(launcher),
+        "launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_ip",
+        "127.0.0.1",
+        "--main_process_port",
+        str(_free_port()),
+        "-m",
+        "tlcourse.distributed",
+        "--model",
+        str(tiny_bert),
+        "--data",
+        str(tmp_path / "data"),
+        "--epochs",
+        "1",
+        "--batch",
+        "8",
+        "--lr",
+        "1e-3",
+        "--out",
+        str(out),
+    ]
+    run = subprocess.run(
+        command,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env=subprocess_env(TLCOURSE_PROFILE="tiny", OMP_NUM_THREADS="1", MASTER_ADDR="127.0.0.1"),
+    )
     assert run.returncode == 0, run.stderr[-3000:]
     result = json.loads(out.read_text())
     assert result["processes"] == 2 and result["ranks"] == [0, 1]
     assert 0.0 <= result["accuracy"] <= 1.0
-    assert result["steps"] == 5  # 72 training sentences, batches of 8: 9 batches shared by 2 processes, 5 each
+    assert (
+        result["steps"] == 5
+    )  # 72 training sentences, batches of 8: 9 batches shared by 2 processes, 5 each
     assert result["real_tokens"] > 0 and numpy.isfinite(result["final_loss"])
 
 
@@ -268,8 +357,14 @@ def test_building_and_training_leave_torchs_global_generator_alone(tiny_bert, to
     expected = torch.rand(3)
     torch.manual_seed(11)
     model = finetuning.build_classifier(tiny_bert, pretrained=False, seed=0)
-    finetuning.train(model, tokenizer, texts[:16], labels[:16], finetuning.FineTuneConfig(epochs=1), seed=0, progress=False)
+    finetuning.train(
+        model, tokenizer, texts[:16], labels[:16], finetuning.FineTuneConfig(epochs=1), seed=0, progress=False
+    )
     assert torch.equal(torch.rand(3), expected)  # seeded inside, given back as it was
     again = finetuning.build_classifier(tiny_bert, pretrained=False, seed=0)
-    finetuning.train(again, tokenizer, texts[:16], labels[:16], finetuning.FineTuneConfig(epochs=1), seed=0, progress=False)
-    assert all(torch.equal(p, q) for p, q in zip(model.parameters(), again.parameters()))  # and still reproducible
+    finetuning.train(
+        again, tokenizer, texts[:16], labels[:16], finetuning.FineTuneConfig(epochs=1), seed=0, progress=False
+    )
+    assert all(
+        torch.equal(p, q) for p, q in zip(model.parameters(), again.parameters())
+    )  # and still reproducible

@@ -28,7 +28,14 @@ class Harmless:  # pickled by reference: a real unpickler would import and call 
         return (print, ("this must never run",))
 
 
-@pytest.mark.parametrize("payload", [pickle.dumps(Harmless(), protocol=0), pickle.dumps(Harmless(), protocol=4), b"cos\nsystem\n(S'true'\ntR."])
+@pytest.mark.parametrize(
+    "payload",
+    [
+        pickle.dumps(Harmless(), protocol=0),
+        pickle.dumps(Harmless(), protocol=4),
+        b"cos\nsystem\n(S'true'\ntR.",
+    ],
+)
 def test_refuses_anything_not_allowed(payload, capsys):
     with pytest.raises(newsgroups.UnsafePickle, match="refuses"):
         _unpickle(payload)
@@ -46,7 +53,10 @@ def test_refuses_object_arrays(tmp_path):
 
 
 def test_strip_headers_quotes_and_signature():
-    post = "From: a@b.c\nNewsgroups: sci.space\nSubject: orbits\n\nIn article <1@x> bob writes:\n> quoted line\nMy own words\nhere.\n-- \nBob, NASA"
+    post = (
+        "From: a@b.c\nNewsgroups: sci.space\nSubject: orbits\n\nIn article <1@x> bob writes:\n> quoted line\n"
+        "My own words\nhere.\n-- \nBob, NASA"
+    )
     assert newsgroups.strip_headers(post) == "My own words here."
     assert newsgroups.strip_headers("H: x\n\n> all quoted") == "all quoted"
 

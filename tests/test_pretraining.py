@@ -10,8 +10,8 @@ import sys
 import numpy
 import pytest
 import torch
-
 from conftest import ROOT, assert_exercise_both_ways
+
 from tlcourse import compute, lm, ngram, tokenization
 from tlcourse.checks import core
 from tlcourse.checks import language_models as check
@@ -51,7 +51,11 @@ def test_solution_passes_and_blank_is_not_done(name, run_check):
 
 @pytest.mark.parametrize("name, run_check", EXERCISES)
 def test_package_version_passes(name, run_check):
-    package = {"unigram_cross_entropy": ngram.unigram_cross_entropy, "next_word_loss": lm.next_word_loss, "mask_tokens": lm.mask_tokens}
+    package = {
+        "unigram_cross_entropy": ngram.unigram_cross_entropy,
+        "next_word_loss": lm.next_word_loss,
+        "mask_tokens": lm.mask_tokens,
+    }
     assert run_check(package[name]).status == core.PASSED
 
 
@@ -87,7 +91,9 @@ def test_next_word_without_shift_is_wrong():
 
 def test_next_word_shift_backwards_is_wrong():
     def backwards(logits, input_ids):
-        return torch.nn.functional.cross_entropy(logits[:, 1:].reshape(-1, logits.size(-1)), input_ids[:, :-1].reshape(-1))
+        return torch.nn.functional.cross_entropy(
+            logits[:, 1:].reshape(-1, logits.size(-1)), input_ids[:, :-1].reshape(-1)
+        )
 
     _wrong(check.next_word_loss, backwards, "wrong way")
 
@@ -138,7 +144,9 @@ def test_checks_never_raise_on_garbage():
 @pytest.fixture(scope="module")
 def small_tokenizer(tmp_path_factory):
     folder = tmp_path_factory.mktemp("tok")
-    tokenization.train(SENTENCES, tokenization.TokenizerConfig(vocab_size=120, min_frequency=1)).save_pretrained(str(folder))
+    tokenization.train(
+        SENTENCES, tokenization.TokenizerConfig(vocab_size=120, min_frequency=1)
+    ).save_pretrained(str(folder))
     return folder
 
 
@@ -146,9 +154,13 @@ def test_tokenizer_roundtrip_keeps_the_vocabulary(small_tokenizer):
     import transformers
 
     loaded = tokenization.load(small_tokenizer)
-    assert len(loaded) == len(tokenization.train(SENTENCES, tokenization.TokenizerConfig(vocab_size=120, min_frequency=1)))
+    assert len(loaded) == len(
+        tokenization.train(SENTENCES, tokenization.TokenizerConfig(vocab_size=120, min_frequency=1))
+    )
     assert len(loaded) > 50  # not the 5-token vocabulary of BertTokenizerFast(vocab_file=...)
-    assert transformers.BertTokenizerFast.from_pretrained(str(small_tokenizer)).get_vocab() == loaded.get_vocab()
+    assert (
+        transformers.BertTokenizerFast.from_pretrained(str(small_tokenizer)).get_vocab() == loaded.get_vocab()
+    )
     ids = loaded("The cat sat.")["input_ids"]
     assert ids[0] == loaded.cls_token_id and ids[-1] == loaded.sep_token_id
     assert loaded.decode(ids, skip_special_tokens=True) == "the cat sat."
@@ -198,14 +210,20 @@ def test_bigram_beats_unigram_on_structured_text():
     pairs = (stream[:-1], stream[1:])
     weight = ngram.tune_bigram_weight(pairs, vocab_size=10)
     assert weight == 0.9
-    assert ngram.bigram_cross_entropy(pairs, pairs, vocab_size=10, weight=weight) < 0.2 < ngram.unigram_cross_entropy(stream, stream, vocab_size=10)
+    assert (
+        ngram.bigram_cross_entropy(pairs, pairs, vocab_size=10, weight=weight)
+        < 0.2
+        < ngram.unigram_cross_entropy(stream, stream, vocab_size=10)
+    )
 
 
 # --- models, objectives, compute ------------------------------------------------------------------
 
 
 def _model(kind, layers=1):
-    return lm.build(lm.ModelConfig(kind=kind, layers=layers, width=32, heads=2, context=16), vocab_size=50, seed=0)
+    return lm.build(
+        lm.ModelConfig(kind=kind, layers=layers, width=32, heads=2, context=16), vocab_size=50, seed=0
+    )
 
 
 def test_next_word_loss_matches_gpt2():
@@ -219,23 +237,33 @@ def test_mask_tokens_matches_the_library_statistics():
     import transformers
 
     ids = torch.randint(5, 50, (300, 200))
-    inputs, labels = lm.mask_tokens(ids, mask_id=4, vocab_size=50, special_ids=(0, 1, 2, 3, 4), generator=torch.Generator().manual_seed(0))
+    inputs, labels = lm.mask_tokens(
+        ids, mask_id=4, vocab_size=50, special_ids=(0, 1, 2, 3, 4), generator=torch.Generator().manual_seed(0)
+    )
     chosen = labels != -100
     assert chosen.float().mean().item() == pytest.approx(0.15, abs=0.005)
     assert (inputs[chosen] == 4).float().mean().item() == pytest.approx(0.8, abs=0.02)
     # the library's collator gives the same proportions
-    tokenizer = transformers.PreTrainedTokenizerFast(tokenizer_object=_word_level(50), mask_token="[MASK]", pad_token="[PAD]")
+    tokenizer = transformers.PreTrainedTokenizerFast(
+        tokenizer_object=_word_level(50), mask_token="[MASK]", pad_token="[PAD]"
+    )
     collator = transformers.DataCollatorForLanguageModeling(tokenizer, mlm_probability=0.15, seed=0)
-    batch = collator.torch_mask_tokens(ids.clone(), special_tokens_mask=torch.zeros_like(ids, dtype=torch.bool))
+    batch = collator.torch_mask_tokens(
+        ids.clone(), special_tokens_mask=torch.zeros_like(ids, dtype=torch.bool)
+    )
     library_chosen = batch[1] != -100
     assert library_chosen.float().mean().item() == pytest.approx(chosen.float().mean().item(), abs=0.006)
-    assert (batch[0][library_chosen] == tokenizer.mask_token_id).float().mean().item() == pytest.approx(0.8, abs=0.02)
+    assert (batch[0][library_chosen] == tokenizer.mask_token_id).float().mean().item() == pytest.approx(
+        0.8, abs=0.02
+    )
 
 
 def _word_level(size):
     from tokenizers import Tokenizer, models
 
-    vocab = {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "[MASK]": 4} | {f"w{i}": i for i in range(5, size)}
+    vocab = {"[PAD]": 0, "[UNK]": 1, "[CLS]": 2, "[SEP]": 3, "[MASK]": 4} | {
+        f"w{i}": i for i in range(5, size)
+    }
     return Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
 
 
@@ -254,7 +282,9 @@ def test_activation_memory_grows_with_depth_and_batch():
     one = lm.activation_bytes(shallow, {"input_ids": ids, "labels": ids})
     assert 0 < one < lm.activation_bytes(deep, {"input_ids": ids, "labels": ids})
     twice = torch.cat([ids, ids])
-    assert lm.activation_bytes(shallow, {"input_ids": twice, "labels": twice}) == pytest.approx(2 * one, rel=0.15)
+    assert lm.activation_bytes(shallow, {"input_ids": twice, "labels": twice}) == pytest.approx(
+        2 * one, rel=0.15
+    )
 
 
 @pytest.mark.parametrize("kind", ["causal", "masked"])
@@ -263,7 +293,16 @@ def test_training_lowers_the_loss(kind):
     blocks = stream[: (len(stream) // 16) * 16].view(-1, 16)
     model = _model(kind)
     config = lm.TrainConfig(steps=60, batch=8, lr=3e-3, eval_every=30)
-    history = lm.train(model, blocks, config, valid=blocks[:4], seed=0, mask_id=4, special_ids=(0, 1, 2, 3, 4), progress=False)
+    history = lm.train(
+        model,
+        blocks,
+        config,
+        valid=blocks[:4],
+        seed=0,
+        mask_id=4,
+        special_ids=(0, 1, 2, 3, 4),
+        progress=False,
+    )
     assert [row["step"] for row in history] == [30, 60]
     before = lm.evaluate(_model(kind), blocks[:4], mask_id=4, special_ids=(0, 1, 2, 3, 4))
     assert history[-1]["valid_loss"] < before["loss"] - 0.5
@@ -285,7 +324,9 @@ def test_shipped_model_loads_and_matches_its_log():
     log = pretraining.training_log()
     assert model.dtype == torch.float32 and model.config.num_hidden_layers == pretraining.MASKED_MODEL.layers
     assert len(tokenizer) == model.config.vocab_size
-    assert assets.load("wiki_wordpiece", "tiny").get_vocab() == tokenizer.get_vocab()  # one tokenizer everywhere
+    assert (
+        assets.load("wiki_wordpiece", "tiny").get_vocab() == tokenizer.get_vocab()
+    )  # one tokenizer everywhere
     # Retraining learns nearly the same 4,096 pieces, but the tokenizers library breaks frequency ties in no
     # fixed order: a few pieces and many ids can differ between builds (seen here: 4 pieces, 216 ids). That is
     # why the model ships with its own tokenizer and every lesson cell uses that one.
@@ -300,8 +341,13 @@ def test_pretraining_script_lowers_the_loss(tmp_path):
     out = tmp_path / "model"
     # one thread, as the script's docstring advises: two ran many times slower on a shared 2-core machine
     script = str(ROOT / "tools" / "pretrain_masked.py")
-    subprocess.run([sys.executable, script, "--out", str(out), "--steps", "30", "--threads", "1"],
-                   check=True, cwd=ROOT, capture_output=True, timeout=300)
+    subprocess.run(
+        [sys.executable, script, "--out", str(out), "--steps", "30", "--threads", "1"],
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        timeout=300,
+    )
     log = json.loads((out / "training_log.json").read_text())
     history = log["history"]
     assert len(history) == 1 and history[0]["step"] == 30
@@ -318,16 +364,22 @@ def test_masked_scores_by_kind_match_full_logits():
     from tlcourse import lm
 
     torch.manual_seed(0)
-    config = transformers.BertConfig(vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32)
+    config = transformers.BertConfig(
+        vocab_size=50, hidden_size=16, num_hidden_layers=1, num_attention_heads=2, intermediate_size=32
+    )
     model = transformers.BertForMaskedLM(config).eval()
     blocks = torch.randint(5, 50, (7, 12))
     scores = lm.masked_scores_by_kind(model, blocks, mask_id=4, seed=3, batch=3)
-    inputs, labels = lm.mask_tokens(blocks, mask_id=4, vocab_size=50, generator=torch.Generator().manual_seed(3))
+    inputs, labels = lm.mask_tokens(
+        blocks, mask_id=4, vocab_size=50, generator=torch.Generator().manual_seed(3)
+    )
     with torch.no_grad():
         logits = model(input_ids=inputs).logits
     where = (labels != lm.IGNORE) & (inputs == 4)
     assert scores["mask"]["count"] == int(where.sum()) > 0
-    assert scores["mask"]["loss"] == pytest.approx(F.cross_entropy(logits[where], labels[where]).item(), rel=1e-5)
+    assert scores["mask"]["loss"] == pytest.approx(
+        F.cross_entropy(logits[where], labels[where]).item(), rel=1e-5
+    )
     assert sum(kind["count"] for kind in scores.values()) == int((labels != lm.IGNORE).sum())
 
 
@@ -336,8 +388,14 @@ def test_training_loss_is_the_library_loss_with_the_same_gradients(kind):
     """The masked model's head runs on chosen positions only; loss and gradients must equal the library's."""
     model = _model(kind)
     blocks = torch.randint(5, 50, (4, 16))
-    batch = lm.make_batch(model, blocks, mask_id=4, special_ids=(0, 1, 2, 3, 4), probability=0.4,
-                          generator=torch.Generator().manual_seed(1))
+    batch = lm.make_batch(
+        model,
+        blocks,
+        mask_id=4,
+        special_ids=(0, 1, 2, 3, 4),
+        probability=0.4,
+        generator=torch.Generator().manual_seed(1),
+    )
     ours = lm.training_loss(model, batch)
     ours.backward()
     our_grads = [p.grad.clone() for p in model.parameters()]
@@ -353,8 +411,16 @@ def test_masked_history_scores_the_mask_positions_and_keeps_training_mode():
     stream = torch.arange(5, 45).repeat(20)
     blocks = stream[: (len(stream) // 16) * 16].view(-1, 16)
     model = _model("masked")
-    history = lm.train(model, blocks, lm.TrainConfig(steps=20, batch=8, lr=3e-3, eval_every=10, mask_probability=0.4),
-                       valid=blocks[:4], seed=0, mask_id=4, special_ids=(0, 1, 2, 3, 4), progress=False)
+    history = lm.train(
+        model,
+        blocks,
+        lm.TrainConfig(steps=20, batch=8, lr=3e-3, eval_every=10, mask_probability=0.4),
+        valid=blocks[:4],
+        seed=0,
+        mask_id=4,
+        special_ids=(0, 1, 2, 3, 4),
+        progress=False,
+    )
     assert all("valid_mask_loss" in row and 0 <= row["valid_mask_accuracy"] <= 1 for row in history)
     model.train()
     lm.masked_scores_by_kind(model, blocks[:2], mask_id=4)

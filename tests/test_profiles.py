@@ -8,14 +8,21 @@ import socket
 import sys
 
 import pytest
-
 from conftest import ROOT
+
 from tlcourse import env, profiles
 
 
 @pytest.fixture
 def clean_env(monkeypatch):
-    for var in (profiles.ENV_VAR, "COLAB_RELEASE_TAG", "COLAB_GPU", "BINDER_SERVICE_HOST", "BINDER_REQUEST", "BINDER_LAUNCH_HOST"):
+    for var in (
+        profiles.ENV_VAR,
+        "COLAB_RELEASE_TAG",
+        "COLAB_GPU",
+        "BINDER_SERVICE_HOST",
+        "BINDER_REQUEST",
+        "BINDER_LAUNCH_HOST",
+    ):
         monkeypatch.delenv(var, raising=False)
     for var in env.OFFLINE_VARS:  # start_profile switches them on for tiny; put them back afterwards
         monkeypatch.setenv(var, "0")

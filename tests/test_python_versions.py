@@ -8,7 +8,6 @@ import shutil
 import subprocess
 
 import pytest
-
 from conftest import ROOT
 
 COMPILE_ALL = """
@@ -28,7 +27,9 @@ def _interpreter(version: str) -> str | None:
     candidates = [shutil.which(f"python{version}")]
     roots = [os.environ.get("PYENV_ROOT", ""), os.path.expanduser("~/.pyenv")]
     for root in filter(None, roots):
-        candidates += sorted(glob.glob(os.path.join(root, "versions", f"{version}.*", "bin", f"python{version}")))
+        candidates += sorted(
+            glob.glob(os.path.join(root, "versions", f"{version}.*", "bin", f"python{version}"))
+        )
     for candidate in filter(None, candidates):
         if subprocess.run([candidate, "-c", "pass"], capture_output=True).returncode == 0:
             return candidate
@@ -40,5 +41,7 @@ def test_package_compiles(version):
     interpreter = _interpreter(version)
     if interpreter is None:
         pytest.skip(f"no Python {version} on this machine")
-    result = subprocess.run([interpreter, "-c", COMPILE_ALL, str(ROOT / "tlcourse")], capture_output=True, text=True)
+    result = subprocess.run(
+        [interpreter, "-c", COMPILE_ALL, str(ROOT / "tlcourse")], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -1,4 +1,5 @@
-"""tlcourse.sentences against trusted references: per-item loops, scikit-learn, scipy, the encoder run unpadded."""
+"""tlcourse.sentences against trusted references: per-item loops, scikit-learn, scipy, the encoder run
+unpadded."""
 
 from __future__ import annotations
 
@@ -22,7 +23,9 @@ def _keyed_vectors(words, dim=4, seed=0):
     from gensim.models import KeyedVectors
 
     vectors = KeyedVectors(dim)
-    vectors.add_vectors(list(words), numpy.random.default_rng(seed).normal(size=(len(words), dim)).astype(numpy.float32))
+    vectors.add_vectors(
+        list(words), numpy.random.default_rng(seed).normal(size=(len(words), dim)).astype(numpy.float32)
+    )
     return vectors
 
 
@@ -35,7 +38,11 @@ def test_mean_pool_matches_a_per_row_loop():
 
 def test_encode_in_a_padded_batch_equals_each_text_alone(encoder):
     tokenizer, model = encoder
-    texts = ["the film was great", "a long , slow and in the end pointless film about nothing at all", "awful"]
+    texts = [
+        "the film was great",
+        "a long , slow and in the end pointless film about nothing at all",
+        "awful",
+    ]
     batched = sentences.encode(tokenizer, model, texts, batch_size=3)
     for row, text in enumerate(texts):  # reference: transformers on one unpadded text, averaged by hand
         encoded = tokenizer([text], return_tensors="pt")
@@ -58,7 +65,9 @@ def test_average_vectors_skips_unknown_words_and_weights():
 def test_sif_weights_and_common_component():
     counts = collections.Counter({"the": 90, "film": 10})
     weights = sentences.sif_weights(counts, a=0.01)
-    assert weights["the"] == pytest.approx(0.01 / (0.01 + 0.9)) and weights["film"] == pytest.approx(0.01 / 0.11)
+    assert weights["the"] == pytest.approx(0.01 / (0.01 + 0.9)) and weights["film"] == pytest.approx(
+        0.01 / 0.11
+    )
     matrix = numpy.random.default_rng(0).normal(size=(20, 6)) + 3.0
     cleaned = sentences.remove_first_component(matrix)
     first = numpy.linalg.svd(matrix, full_matrices=False)[2][0]  # reference: numpy's SVD
@@ -75,7 +84,10 @@ def test_cross_validate_features_matches_scikit_learn(shared_cache):
         split = model_selection.PredefinedSplit(folds[:, repeat])
         unit = features / numpy.linalg.norm(features, axis=1, keepdims=True)
         reference = model_selection.cross_val_score(
-            linear_model.LogisticRegression(solver="liblinear", random_state=0), unit, reviews["label"], cv=split
+            linear_model.LogisticRegression(solver="liblinear", random_state=0),
+            unit,
+            reviews["label"],
+            cv=split,
         )
         assert numpy.allclose(ours[repeat], reference)
     with pytest.raises(ValueError, match="one row per example"):
@@ -89,9 +101,13 @@ def test_similarity_correlation_against_scipy_and_a_loop():
     cosines, ratings = [], []
     for i in range(9):
         for j in range(i + 1, 9):
-            cosines.append(vectors[i] @ vectors[j] / numpy.linalg.norm(vectors[i]) / numpy.linalg.norm(vectors[j]))
+            cosines.append(
+                vectors[i] @ vectors[j] / numpy.linalg.norm(vectors[i]) / numpy.linalg.norm(vectors[j])
+            )
             ratings.append(human[i, j])
-    assert sentences.similarity_correlation(vectors, human) == pytest.approx(scipy_stats.pearsonr(cosines, ratings)[0])
+    assert sentences.similarity_correlation(vectors, human) == pytest.approx(
+        scipy_stats.pearsonr(cosines, ratings)[0]
+    )
     assert len(sentences.upper_triangle(human)) == 36
     full = sentences.symmetric(human)
     assert numpy.allclose(full, full.T) and numpy.allclose(numpy.triu(full), human)
@@ -101,8 +117,12 @@ def test_bootstrap_resamples_documents_and_is_paired():
     rng = numpy.random.default_rng(2)
     human = numpy.triu(rng.uniform(size=(15, 15)), k=1) + numpy.eye(15)
     noisy = sentences.symmetric(human) + rng.normal(scale=0.3, size=(15, 15))
-    boot = sentences.bootstrap_correlations({"exact": human * 2 + 1, "noisy": noisy}, human, n_boot=50, seed=0)
-    assert numpy.allclose(boot["exact"], 1.0)  # a linear function of the ratings agrees perfectly on every resample
+    boot = sentences.bootstrap_correlations(
+        {"exact": human * 2 + 1, "noisy": noisy}, human, n_boot=50, seed=0
+    )
+    assert numpy.allclose(
+        boot["exact"], 1.0
+    )  # a linear function of the ratings agrees perfectly on every resample
     assert boot["noisy"].shape == (50,) and numpy.all(boot["noisy"] < 1)
     again = sentences.bootstrap_correlations({"noisy": noisy}, human, n_boot=50, seed=0)
     assert numpy.array_equal(again["noisy"], boot["noisy"])
@@ -115,7 +135,9 @@ def test_nearest_matches_scikit_learn():
     rng = numpy.random.default_rng(3)
     vectors = rng.normal(size=(40, 6)) * rng.uniform(0.1, 10, size=(40, 1))
     query = rng.normal(size=6)
-    reference = neighbors.NearestNeighbors(n_neighbors=5, metric="cosine").fit(vectors).kneighbors(query[None])[1][0]
+    reference = (
+        neighbors.NearestNeighbors(n_neighbors=5, metric="cosine").fit(vectors).kneighbors(query[None])[1][0]
+    )
     assert numpy.array_equal(sentences.nearest(query, vectors, k=5), reference)
 
 
@@ -126,7 +148,9 @@ def test_minimal_pair_margins():
 
 
 def test_doc2vec_trains_on_small_text_and_counts():
-    texts = ["the fire spread through the bush near sydney"] * 20 + ["police arrested the man in the city"] * 20
+    texts = ["the fire spread through the bush near sydney"] * 20 + [
+        "police arrested the man in the city"
+    ] * 20
     assert sentences.word_counts(texts)["fire"] == 20
     model = sentences.train_doc2vec(texts, seed=0, epochs=2, workers=1)
     assert sentences.doc2vec_vectors(model, texts[:3]).shape == (3, 50)
@@ -149,15 +173,18 @@ def test_compare_encoders_and_verdicts(encoder, shared_cache):
 
     reviews = small(assets.load("movie_reviews", "tiny"), range(90, 130))
     posts = small(assets.load("newsgroups", "tiny"), range(80, 120))
-    docs = ["a fire near sydney", "the fire spread", "police in the city", "a man was arrested", "rain at last",
-            "the cricket score", "bushfires burn on", "a court hears the case", "shares fell", "the dollar rose",
-            "a new prime minister", "the storm passed"]  # fmt: skip
+    docs = ["a fire near sydney", "the fire spread", "police in the city", "a man was arrested",
+            "rain at last", "the cricket score", "bushfires burn on", "a court hears the case", "shares fell",
+            "the dollar rose", "a new prime minister", "the storm passed"]  # fmt: skip
     # 12 documents: a resample of 8 could hold only 2 distinct ones, whose single pair has no correlation.
     human = numpy.triu(numpy.random.default_rng(0).uniform(size=(12, 12)), k=1) + numpy.eye(12)
     rows = objectives.compare_encoders({"plain": encoder, "trained": encoder}, reviews, posts, docs)
     row = rows["trained"]
     assert row["polarity"].shape == row["topic"].shape == (1, 2) and row["Lee cosines"].shape == (12, 12)
-    assert 0 <= row["minimal pairs, topic first"] <= len(sentences.MINIMAL_PAIRS) and row["sense gap (token task)"] > 0
+    assert (
+        0 <= row["minimal pairs, topic first"] <= len(sentences.MINIMAL_PAIRS)
+        and row["sense gap (token task)"] > 0
+    )
     # The same model twice: sentence training "did" nothing, so no effect may be said to hold.
     verdicts = objectives.objective_verdicts(rows, "plain", "trained", human, n_train=20, n_test=20, seed=0)
     assert len(verdicts) == 4 and not any(holds for _claim, _measured, holds in verdicts)
@@ -168,7 +195,9 @@ def test_compare_encoders_and_verdicts(encoder, shared_cache):
         "Lee cosines": sentences.symmetric(human),
         "minimal pairs, topic first": row["minimal pairs, topic first"] + 1,
     }
-    verdicts = objectives.objective_verdicts({"plain": row, "trained": better}, "plain", "trained", human, n_train=20, n_test=20, seed=0)
+    verdicts = objectives.objective_verdicts(
+        {"plain": row, "trained": better}, "plain", "trained", human, n_train=20, n_test=20, seed=0
+    )
     assert all(holds for _claim, _measured, holds in verdicts)
 
 

@@ -32,7 +32,9 @@ def test_vectorised_loss_matches_a_per_pair_loop():
         for k in range(u_neg.shape[1]):
             loss -= numpy.log(1 / (1 + numpy.exp(float(u_neg[b, k] @ v[b]))))
         expected.append(loss)
-    torch.testing.assert_close(skipgram.sgns_loss(v, u_pos, u_neg), torch.tensor(expected, dtype=torch.float64))
+    torch.testing.assert_close(
+        skipgram.sgns_loss(v, u_pos, u_neg), torch.tensor(expected, dtype=torch.float64)
+    )
 
 
 def test_model_loss_at_initialisation_is_k_plus_one_log_two():
@@ -76,7 +78,9 @@ def test_vectorised_corpus_pairs_match_the_loop_sentence_by_sentence():
 
 
 def test_context_pairs_shrinking_window_distance_shares():
-    pairs = numpy.concatenate([skipgram.context_pairs(numpy.arange(500), 5, numpy.random.default_rng(s)) for s in range(5)])
+    pairs = numpy.concatenate(
+        [skipgram.context_pairs(numpy.arange(500), 5, numpy.random.default_rng(s)) for s in range(5)]
+    )
     d = numpy.abs(pairs[:, 1] - pairs[:, 0])
     share = numpy.array([(d == k).mean() for k in range(1, 6)])
     assert numpy.allclose(share, numpy.array([5, 4, 3, 2, 1]) / 15, atol=0.02)

@@ -13,7 +13,9 @@ from tlcourse import baseline, corpora, folds, stats
 def test_t_interval_matches_scipy():
     scores = numpy.array([0.5, 0.6, 0.55, 0.7, 0.65])
     estimate = stats.t_interval(scores)
-    low, high = scipy_stats.t.interval(0.95, len(scores) - 1, loc=scores.mean(), scale=scipy_stats.sem(scores))
+    low, high = scipy_stats.t.interval(
+        0.95, len(scores) - 1, loc=scores.mean(), scale=scipy_stats.sem(scores)
+    )
     assert estimate.low == pytest.approx(low) and estimate.high == pytest.approx(high)
 
 
@@ -39,9 +41,14 @@ def test_cross_validate_matches_scikit_learn(shared_cache):
     folds = numpy.asarray(reviews["folds"])
     reference = []
     for repeat in range(2):
-        splits = [(numpy.flatnonzero(folds[:, repeat] != f), numpy.flatnonzero(folds[:, repeat] == f)) for f in range(10)]
+        splits = [
+            (numpy.flatnonzero(folds[:, repeat] != f), numpy.flatnonzero(folds[:, repeat] == f))
+            for f in range(10)
+        ]
         reference.append(
-            model_selection.cross_val_score(baseline.tfidf_logreg(), list(reviews["text"]), reviews["label"], cv=splits)
+            model_selection.cross_val_score(
+                baseline.tfidf_logreg(), list(reviews["text"]), reviews["label"], cv=splits
+            )
         )
     numpy.testing.assert_allclose(ours, numpy.array(reference))
 

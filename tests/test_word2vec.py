@@ -1,4 +1,5 @@
-"""Tests of tlcourse.word2vec (gensim, the downloader layout, evaluation) and of lesson 01's exercise checks."""
+"""Tests of tlcourse.word2vec (gensim, the downloader layout, evaluation) and of lesson 01's exercise
+checks."""
 
 import gzip
 import json
@@ -6,8 +7,8 @@ from pathlib import Path
 
 import numpy
 import pytest
-
 from conftest import assert_exercise_both_ways
+
 from tlcourse import assets, skipgram, word2vec
 from tlcourse.checks import word_vectors as check
 
@@ -20,7 +21,12 @@ def _toy_vectors(n=40, dim=6, seed=0, words=None):
     rng = numpy.random.default_rng(seed)
     words = words or [f"w{i}" for i in range(n)]
     kv = KeyedVectors(dim)
-    kv.add_vectors(words, (rng.normal(size=(len(words), dim)) * rng.uniform(0.3, 3, size=(len(words), 1))).astype(numpy.float32))
+    kv.add_vectors(
+        words,
+        (rng.normal(size=(len(words), dim)) * rng.uniform(0.3, 3, size=(len(words), 1))).astype(
+            numpy.float32
+        ),
+    )
     return kv
 
 
@@ -62,8 +68,12 @@ def test_analogy_accuracy_matches_gensim(tmp_path):
 
 def test_word_pair_scores_and_evaluate(tmp_path):
     kv = _toy_vectors()
-    (tmp_path / "wordsim353.tsv").write_text("# a header\nw1\tw2\t5.0\nw3\tw4\t1.0\nw5\tw6\t3.0\nw7\tnope\t2.0\n", encoding="utf-8")
-    (tmp_path / "simlex999.txt").write_text("# a header\nw1\tw3\t2.0\nw2\tw4\t9.0\nw8\tw9\t4.0\n", encoding="utf-8")
+    (tmp_path / "wordsim353.tsv").write_text(
+        "# a header\nw1\tw2\t5.0\nw3\tw4\t1.0\nw5\tw6\t3.0\nw7\tnope\t2.0\n", encoding="utf-8"
+    )
+    (tmp_path / "simlex999.txt").write_text(
+        "# a header\nw1\tw3\t2.0\nw2\tw4\t9.0\nw8\tw9\t4.0\n", encoding="utf-8"
+    )
     (tmp_path / "questions-words.txt").write_text(": s\nw1 w2 w3 w4\nw5 w6 w7 zz\n", encoding="utf-8")
     spearman, oov = word2vec.word_pair_scores(kv, tmp_path / "wordsim353.tsv")
     assert oov == pytest.approx(25.0)
@@ -78,7 +88,11 @@ def test_word_pair_scores_and_evaluate(tmp_path):
 def test_pair_cosines_and_spearman_interval_match_gensim(tmp_path):
     kv = _toy_vectors()
     rng = numpy.random.default_rng(4)
-    pairs = [(f"w{a}", f"w{b}", float(s)) for a, b, s in zip(rng.integers(0, 40, 60), rng.integers(0, 40, 60), rng.uniform(0, 10, 60)) if a != b]
+    pairs = [
+        (f"w{a}", f"w{b}", float(s))
+        for a, b, s in zip(rng.integers(0, 40, 60), rng.integers(0, 40, 60), rng.uniform(0, 10, 60))
+        if a != b
+    ]
     pairs.append(("w1", "unknown", 3.0))
     (tmp_path / "pairs.tsv").write_text("".join(f"{a}\t{b}\t{s}\n" for a, b, s in pairs), encoding="utf-8")
     cosines, human = word2vec.pair_cosines(kv, pairs)
@@ -98,7 +112,9 @@ def test_answer_rank_and_analogy_demo():
     assert word2vec.answer_rank(kv, "man", "king", "woman", "queen", exclude=False) >= 1
     demo = word2vec.analogy_demo(kv)
     assert demo["queen_rank_excluded"] == full.index("queen") + 1
-    assert demo["queen_rank_included"] >= demo["queen_rank_excluded"]  # three more candidates can only push it down
+    assert (
+        demo["queen_rank_included"] >= demo["queen_rank_excluded"]
+    )  # three more candidates can only push it down
     assert 0 <= demo["frequent_top5_excluded"] <= len(word2vec.FREQUENT_ANALOGIES)
 
 
@@ -132,14 +148,19 @@ def test_assets_are_declared_for_every_profile():
 def _lay_out_downloader(base: Path, name: str, vectors) -> Path:
     """Write ``base`` as gensim's downloader leaves it: information.json and name/name.gz."""
     base.mkdir(parents=True, exist_ok=True)
-    info = {"corpora": {}, "models": {name: {"file_name": f"{name}.gz", "parts": 1, "num_records": len(vectors)}}}
+    info = {
+        "corpora": {},
+        "models": {name: {"file_name": f"{name}.gz", "parts": 1, "num_records": len(vectors)}},
+    }
     (base / "information.json").write_text(json.dumps(info), encoding="utf-8")
     (base / name).mkdir()
     text = [f"{len(vectors)} {vectors.vector_size}"]
     text += [f"{w} " + " ".join(f"{x:.6f}" for x in vectors[w]) for w in vectors.index_to_key]
     with gzip.open(base / name / f"{name}.gz", "wt", encoding="utf-8") as handle:
         handle.write("\n".join(text) + "\n")
-    (base / name / "__init__.py").write_text("def load_data():\n    raise RuntimeError('not used')\n", encoding="utf-8")
+    (base / name / "__init__.py").write_text(
+        "def load_data():\n    raise RuntimeError('not used')\n", encoding="utf-8"
+    )
     return base / name / f"{name}.gz"
 
 
@@ -156,7 +177,11 @@ def test_load_pretrained_reads_the_downloader_layout_with_a_row_limit(tmp_path, 
         raise OSError("network cut in this test")
 
     monkeypatch.setattr(api, "urlopen", no_network)
-    assert Path(api.load(spec.name, return_path=True)) == written == word2vec.downloaded_path(tmp_path / "gensim-data", spec.name)
+    assert (
+        Path(api.load(spec.name, return_path=True))
+        == written
+        == word2vec.downloaded_path(tmp_path / "gensim-data", spec.name)
+    )
     # the course's build step copies gensim's existing download instead of fetching it again
     folder = tmp_path / "asset"
     folder.mkdir()
@@ -210,19 +235,38 @@ def _wrong(result, hint):
 
 def test_wrong_context_pairs_are_rejected():
     def fixed_window(ids, window, rng):
-        return [(ids[i], ids[j]) for i in range(len(ids)) for j in range(max(0, i - window), min(len(ids), i + window + 1)) if j != i]
+        return [
+            (ids[i], ids[j])
+            for i in range(len(ids))
+            for j in range(max(0, i - window), min(len(ids), i + window + 1))
+            if j != i
+        ]
 
     def off_by_one(ids, window, rng):
         spans = rng.integers(1, window, size=len(ids)) if window > 1 else numpy.ones(len(ids), int)
-        return [(ids[i], ids[j]) for i, b in enumerate(spans) for j in range(max(0, i - b), min(len(ids), i + b + 1)) if j != i]
+        return [
+            (ids[i], ids[j])
+            for i, b in enumerate(spans)
+            for j in range(max(0, i - b), min(len(ids), i + b + 1))
+            if j != i
+        ]
 
     def with_centre(ids, window, rng):
         spans = rng.integers(1, window + 1, size=len(ids))
-        return [(ids[i], ids[j]) for i, b in enumerate(spans) for j in range(max(0, i - b), min(len(ids), i + b + 1))]
+        return [
+            (ids[i], ids[j])
+            for i, b in enumerate(spans)
+            for j in range(max(0, i - b), min(len(ids), i + b + 1))
+        ]
 
     def right_side_short(ids, window, rng):
         spans = rng.integers(1, window + 1, size=len(ids))
-        return [(ids[i], ids[j]) for i, b in enumerate(spans) for j in range(max(0, i - b), min(len(ids), i + b)) if j != i]
+        return [
+            (ids[i], ids[j])
+            for i, b in enumerate(spans)
+            for j in range(max(0, i - b), min(len(ids), i + b))
+            if j != i
+        ]
 
     _wrong(check.context_pairs(fixed_window), "never shrinks")
     _wrong(check.context_pairs(off_by_one), "rng.integers(1, window + 1)")

@@ -25,7 +25,8 @@ def _prepare(args: argparse.Namespace) -> int:
     if not cache.writable(root):
         what = "is a file, not a folder" if root.is_file() else "cannot be written by you"
         raise RuntimeError(
-            f"The cache {root} {what}. Run prepare as the user who manages that cache, or set {cache.ENV_VAR} "
+            f"The cache {root} {what}. Run prepare as the user who manages that cache, or set "
+            f"{cache.ENV_VAR} "
             "to a folder you can write."
         )
     print(f"Preparing the {profile} profile into {root}" + (" (rebuilding everything)" if args.force else ""))
@@ -63,7 +64,10 @@ def _doctor(args: argparse.Namespace) -> int:
             print(f"  {'':<18} cite: {row['citation']}")
     unpinned = [r["asset"] for r in rows if "none pinned" in r["revision"]]
     if unpinned:
-        print(f"note: no citable revision is pinned for {', '.join(unpinned)}: downloads follow the hub's main branch.")
+        print(
+            f"note: no citable revision is pinned for {', '.join(unpinned)}: downloads follow the hub's main "
+            f"branch."
+        )
     damaged = [r["asset"] for r in rows if r["state"].startswith("damaged")]
     missing = [r["asset"] for r in rows if r["state"] == "missing"]
     later = [r["asset"] for r in rows if r["state"] == "built on first use"]
@@ -73,7 +77,10 @@ def _doctor(args: argparse.Namespace) -> int:
     if missing:
         print(f"{len(missing)} missing: run `{assets.prepare_command(name)}` to get them.")
     if later:
-        print(f"{len(later)} built here on first use (about a minute in all; `prepare` builds them ahead of time).")
+        print(
+            f"{len(later)} built here on first use (about a minute in all; `prepare` builds them ahead of "
+            f"time)."
+        )
     if not (damaged or missing or later):
         print("everything this profile needs is cached.")
     return 0
@@ -110,7 +117,9 @@ def free_port(start: int, *, host: str = "127.0.0.1", tries: int = 50) -> int:
             except OSError:
                 continue
             return port
-    raise RuntimeError(f"Ports {start} to {start + tries - 1} are all busy on {host}: pass --port with a free one.")
+    raise RuntimeError(
+        f"Ports {start} to {start + tries - 1} are all busy on {host}: pass --port with a free one."
+    )
 
 
 def lesson_url(host: str, port: int, token: str) -> str:
@@ -124,14 +133,22 @@ def _lab(args: argparse.Namespace) -> int:
     root = Path(args.root)
     jupyter = shutil.which("jupyter", path=os.path.dirname(sys.executable)) or shutil.which("jupyter")
     if jupyter is None:
-        print("JupyterLab is not installed here: `pip install 'tlcourse[course]'`, or use the README's course command.")
+        print(
+            "JupyterLab is not installed here: `pip install 'tlcourse[course]'`, or use the README's course "
+            "command."
+        )
         return 1
     port = free_port(args.port, host=args.ip)
     # The token travels in the environment, not on the command line that other users of the machine can read.
     token = os.environ.setdefault("JUPYTER_TOKEN", secrets.token_hex(24))
     command = [
-        jupyter, "lab", f"--ServerApp.root_dir={root}", f"--ServerApp.ip={args.ip}", f"--ServerApp.port={port}",
-        "--ServerApp.port_retries=0", f"--ServerApp.default_url=/lab/tree/{FIRST_LESSON}",
+        jupyter,
+        "lab",
+        f"--ServerApp.root_dir={root}",
+        f"--ServerApp.ip={args.ip}",
+        f"--ServerApp.port={port}",
+        "--ServerApp.port_retries=0",
+        f"--ServerApp.default_url=/lab/tree/{FIRST_LESSON}",
     ]
     if args.no_browser:
         command.append("--no-browser")
@@ -140,7 +157,10 @@ def _lab(args: argparse.Namespace) -> int:
     if port != args.port:
         print(f"Port {args.port} is busy; using {port}.")
     print(f"Open lesson 00 at {lesson_url(args.ip, port, token)}", flush=True)
-    print("Ctrl-C twice stops JupyterLab; `bash setup.sh course` starts it again (at once: nothing to install).", flush=True)
+    print(
+        "Ctrl-C twice stops JupyterLab; `bash setup.sh course` starts it again (nothing to install again).",
+        flush=True,
+    )
     os.chdir(root)
     os.execv(jupyter, command)  # become JupyterLab, so stopping this process stops the server
     return 0  # not reached
@@ -153,7 +173,9 @@ def main(argv: list[str] | None = None) -> int:
     prepare = commands.add_parser("prepare", help="build or download every asset a profile needs")
     prepare.add_argument("--profile", help="tiny, small or full (default: TLCOURSE_PROFILE, else tiny)")
     prepare.add_argument("--asset", action="append", help="only this asset (repeatable)")
-    prepare.add_argument("--force", action="store_true", help="rebuild or download again, even what is cached")
+    prepare.add_argument(
+        "--force", action="store_true", help="rebuild or download again, even what is cached"
+    )
     prepare.set_defaults(run=_prepare)
     doctor = commands.add_parser("doctor", help="report environment, profile, cache and what is missing")
     doctor.add_argument("--profile", help="check this profile (default: TLCOURSE_PROFILE, else detected)")
@@ -175,8 +197,10 @@ def main(argv: list[str] | None = None) -> int:
         if os.environ.get("TLCOURSE_DEBUG"):
             raise
         print(
-            f"error: this Python ({sys.executable}) lacks {error.name!r}, which the course needs. Use the Python "
-            "the course was installed into: after `bash setup.sh course` that is `.venv/bin/python -m tlcourse "
+            f"error: this Python ({sys.executable}) lacks {error.name!r}, which the course needs. Use the "
+            f"Python "
+            "the course was installed into: after `bash setup.sh course` that is `.venv/bin/python -m "
+            "tlcourse "
             f"{args.command}` in the checkout (on a JupyterHub, the hub's environment).",
             file=sys.stderr,
         )
@@ -186,7 +210,9 @@ def main(argv: list[str] | None = None) -> int:
             raise
         from tlcourse import profiles
 
-        message = error.args[0] if isinstance(error, KeyError) and error.args else str(error)  # no repr quotes
+        message = (
+            error.args[0] if isinstance(error, KeyError) and error.args else str(error)
+        )  # no repr quotes
         if isinstance(error, profiles.UnknownProfileError) and getattr(args, "profile", None) is not None:
             message = f"{message.split(' Set ')[0]} Pass one of them to --profile."
         print(f"error: {message}", file=sys.stderr)

@@ -71,8 +71,11 @@ def _load_movie_reviews(folder: Path, profile: str):
     size = {"small": 2000}.get(profile)
     if size is not None and len(train) > size:
         train = train.shuffle(seed=folds.FOLD_SEED).select(range(size))
-    # The same features in every profile: 0 negative, 1 positive, named (the hub's parquet may carry plain ints).
-    train = train.select_columns(["text", "label"]).cast_column("label", datasets.ClassLabel(names=list(corpora.LABEL_NAMES)))
+    # The same features in every profile: 0 negative, 1 positive, named (the hub's parquet may carry plain
+    # ints).
+    train = train.select_columns(["text", "label"]).cast_column(
+        "label", datasets.ClassLabel(names=list(corpora.LABEL_NAMES))
+    )
     return folds.with_folds(train)
 
 
@@ -86,10 +89,20 @@ def _load_encoder(folder: Path, profile: str):
 
 
 _GENSIM_TEXT = "gensim's test data (shipped in its PyPI wheel)"
-_WIKI = Built(corpora.build_wiki, "1", f"English Wikipedia, 105 articles, from {_GENSIM_TEXT}", "CC BY-SA 4.0")
-_LEE = Built(corpora.build_lee, "1", f"Lee, Pincombe & Welsh (2005) news corpus and ratings, from {_GENSIM_TEXT}", "none stated")
+_WIKI = Built(
+    corpora.build_wiki, "1", f"English Wikipedia, 105 articles, from {_GENSIM_TEXT}", "CC BY-SA 4.0"
+)
+_LEE = Built(
+    corpora.build_lee,
+    "1",
+    f"Lee, Pincombe & Welsh (2005) news corpus and ratings, from {_GENSIM_TEXT}",
+    "none stated",
+)
 _WORD_EVAL = Built(
-    corpora.build_word_eval, "1", f"WordSim-353, SimLex-999, Mikolov's analogy questions, from {_GENSIM_TEXT}", "see each file's header"
+    corpora.build_word_eval,
+    "1",
+    f"WordSim-353, SimLex-999, Mikolov's analogy questions, from {_GENSIM_TEXT}",
+    "see each file's header",
 )
 _ROTTEN = "Pang & Lee (2005) Rotten Tomatoes sentences"
 _ROTTEN_ID = "cornell-movie-review-data/rotten_tomatoes"
@@ -125,9 +138,21 @@ ASSETS = (
                 corpora.build_movie_reviews, "1", f"200 {_ROTTEN} from {_GENSIM_TEXT} (cp1252)", "none stated"
             ),
             "small": Hub(
-                _ROTTEN_ID, "dataset", _ROTTEN_REVISION, f"{_ROTTEN}, 2,000 of the training set", "none stated", _PARQUET
+                _ROTTEN_ID,
+                "dataset",
+                _ROTTEN_REVISION,
+                f"{_ROTTEN}, 2,000 of the training set",
+                "none stated",
+                _PARQUET,
             ),
-            "full": Hub(_ROTTEN_ID, "dataset", _ROTTEN_REVISION, f"{_ROTTEN}, training set (8,530)", "none stated", _PARQUET),
+            "full": Hub(
+                _ROTTEN_ID,
+                "dataset",
+                _ROTTEN_REVISION,
+                f"{_ROTTEN}, training set (8,530)",
+                "none stated",
+                _PARQUET,
+            ),
         },
         _load_movie_reviews,
     ),
@@ -136,7 +161,10 @@ ASSETS = (
         "a pretrained BERT-family sentence encoder (not a language model: it has no masked-LM head)",
         {
             "tiny": Built(
-                packaged.build, "1", f"{packaged.HUB_ID} from the PyPI wheel {packaged.DISTRIBUTION}=={packaged.VERSION}", "Apache-2.0"
+                packaged.build,
+                "1",
+                f"{packaged.HUB_ID} from the PyPI wheel {packaged.DISTRIBUTION}=={packaged.VERSION}",
+                "Apache-2.0",
             ),
             "small": Hub(
                 packaged.HUB_ID,
@@ -166,13 +194,20 @@ LESSONS: dict[str, tuple[str, ...]] = {
     "01_word_vectors": ("wiki", "lee", "word_eval", "word2vec", "pretrained_vectors"),
     # Word vectors come from lesson 01's entries: its word2vec in tiny, GloVe in small, Google News in full.
     "02_sentence_vectors": (
-        "encoder", "movie_reviews", "lee", "newsgroups", "base_encoder", "word2vec", "pretrained_vectors"
+        "encoder",
+        "movie_reviews",
+        "lee",
+        "newsgroups",
+        "base_encoder",
+        "word2vec",
+        "pretrained_vectors",
     ),
     "03_contextual_vectors": ("encoder", "movie_reviews"),
     "04_language_model_pretraining": ("wiki", "wiki_wordpiece", "wiki_bert", "movie_reviews", "encoder"),
     # In tiny both point at bundled assets (encoder, movie_reviews), built on first use; nothing else needed.
     "05_fine_tuning_bert": ("classifier_base", "sentiment"),
-    # Whole Wikipedia articles come straight from gensim's dump (documents.py); lesson 04's model and tokenizer.
+    # Whole Wikipedia articles come straight from gensim's dump (documents.py); lesson 04's model and
+    # tokenizer.
     "10_beyond_next_word": ("wiki", "wiki_wordpiece", "wiki_bert"),
 }
 
@@ -184,12 +219,28 @@ def declaring_modules() -> tuple[ModuleType, ...]:
     Imported when the registry is first used, not at import time, because they import this module for
     :class:`Asset`, :class:`Built` and :class:`Hub`.
     """
-    from tlcourse import dictionary, finetuning, pretraining, sentences, sentiment_domains, ui_strings, vector_sets, word2vec
+    from tlcourse import (
+        dictionary,
+        finetuning,
+        pretraining,
+        sentences,
+        sentiment_domains,
+        ui_strings,
+        vector_sets,
+        word2vec,
+    )
 
     return (
-        sys.modules[__name__], word2vec, sentences, pretraining, finetuning,
+        sys.modules[__name__],
+        word2vec,
+        sentences,
+        pretraining,
+        finetuning,
         # taken from package archives on the package index
-        sentiment_domains, vector_sets, ui_strings, dictionary,
+        sentiment_domains,
+        vector_sets,
+        ui_strings,
+        dictionary,
     )
 
 
@@ -239,7 +290,9 @@ def path(name: str, profile: str, *, force: bool = False) -> Path:
         try:
             return cache.build(name, spec.builder, version=spec.version, force=force)
         except cache.CacheError as error:
-            raise AssetMissing(f"{error} (asset {name!r}, profile {profile}: `{prepare_command(profile)}`)") from error
+            raise AssetMissing(
+                f"{error} (asset {name!r}, profile {profile}: `{prepare_command(profile)}`)"
+            ) from error
     return _hub_snapshot(name, spec, profile, force=force)
 
 
@@ -266,7 +319,8 @@ def require_lesson(lesson: str, *, profile: str) -> None:
     """Raise :class:`AssetMissing` now if an asset the lesson needs cannot be had here.
 
     A hub asset that is not cached fails when no hub answers; a package-index archive that is not cached
-    is fetched now (it needs the package index, not the hub), and fails here, with the command, if it cannot be.
+    is fetched now (it needs the package index, not the hub), and fails here, with the command, if it cannot
+    be.
     """
     profile = profiles.get(profile).name
     if lesson not in LESSONS:
@@ -283,27 +337,35 @@ def require_lesson(lesson: str, *, profile: str) -> None:
             f"(with TLCOURSE_CACHE pointing at the cache this kernel uses: {cache.root()}), "
             "or set TLCOURSE_PROFILE=tiny to run the lesson offline."
         )
-    unbuilt = [n for n in LESSONS[lesson] if isinstance(variant(n, profile), Built) and not is_cached(n, profile)]
+    unbuilt = [
+        n for n in LESSONS[lesson] if isinstance(variant(n, profile), Built) and not is_cached(n, profile)
+    ]
     if unbuilt and not cache.writable():
         raise AssetMissing(
-            f"Lesson {lesson} needs {', '.join(unbuilt)}, which are not in the cache at {cache.root()}, and that "
+            f"Lesson {lesson} needs {', '.join(unbuilt)}, which are not in the cache at {cache.root()}, and "
+            f"that "
             f"folder cannot be written. Ask whoever manages it to run `{prepare_command(profile)}` with "
             f"TLCOURSE_CACHE={cache.root()}, or point TLCOURSE_CACHE at a folder of your own."
         )
     for name in LESSONS[lesson]:
         if isinstance(variant(name, profile), archives.Archive) and not is_cached(name, profile):
-            path(name, profile)  # AssetMissing, with pip's reason and the command, if the index is out of reach
+            path(
+                name, profile
+            )  # AssetMissing, with pip's reason and the command, if the index is out of reach
 
 
 def hub_offline() -> bool:
-    """Whether the hub is switched off for this process (``HF_HUB_OFFLINE``, as ``env.setup`` sets it in ``tiny``)."""
+    """Whether the hub is switched off for this process (``HF_HUB_OFFLINE``, as ``env.setup`` sets it in
+    ``tiny``)."""
     import huggingface_hub.constants
 
     flag = os.environ.get("HF_HUB_OFFLINE", "").strip().upper() in {"1", "ON", "YES", "TRUE"}
     return flag or bool(huggingface_hub.constants.HF_HUB_OFFLINE)
 
 
-def _hub_snapshot(name: str, spec: Hub, profile: str, *, local_only: bool = False, force: bool = False) -> Path:
+def _hub_snapshot(
+    name: str, spec: Hub, profile: str, *, local_only: bool = False, force: bool = False
+) -> Path:
     import huggingface_hub
     from huggingface_hub import errors
 
@@ -343,13 +405,22 @@ def prepare(profile: str, *, names: list[str] | None = None, force: bool = False
         folder = path(name, profile, force=force)
         size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
         kind = "downloaded" if isinstance(spec, Hub) else "built"
-        rows.append({"asset": name, "status": "cached" if before else kind, "megabytes": size / 1e6, "path": str(folder)})
+        rows.append(
+            {
+                "asset": name,
+                "status": "cached" if before else kind,
+                "megabytes": size / 1e6,
+                "path": str(folder),
+            }
+        )
     return rows
 
 
 def state(name: str, profile: str) -> str:
-    """``"cached"``, ``"damaged: ..."`` (what :func:`cache.verify` found, every file hashed), ``"built on first
-    use"`` (a local build the cache can still take), or ``"missing"`` (to download or fetch, or no room to build)."""
+    """``"cached"``, ``"damaged: ..."`` (what :func:`cache.verify` found, every file hashed), ``"built on
+    first
+    use"`` (a local build the cache can still take), or ``"missing"`` (to download or fetch, or no room to
+    build)."""
     spec = variant(name, profile)
     if isinstance(spec, Hub):
         return "cached" if is_cached(name, profile) else "missing"
@@ -369,11 +440,17 @@ def describe(profile: str) -> list[dict]:
         spec = variant(name, profile)
         hub, archive = isinstance(spec, Hub), isinstance(spec, archives.Archive)
         if hub:
-            how, revision = f"hub {spec.repo_type} {spec.repo_id}", spec.revision or "none pinned (no citable revision)"
+            how, revision = (
+                f"hub {spec.repo_type} {spec.repo_id}",
+                spec.revision or "none pinned (no citable revision)",
+            )
         elif archive:
             how, revision = f"package index {spec.kind} {spec.requirement}", f"sha256 {spec.sha256[:12]}..."
         else:
-            how, revision = f"built here by {spec.builder.__module__}.{spec.builder.__name__}", f"v{spec.version}"
+            how, revision = (
+                f"built here by {spec.builder.__module__}.{spec.builder.__name__}",
+                f"v{spec.version}",
+            )
         rows.append(
             {
                 "asset": name,

@@ -35,7 +35,8 @@ class CacheError(RuntimeError):
 
 
 def root() -> Path:
-    """The cache folder: ``$TLCOURSE_CACHE``, else ``$XDG_CACHE_HOME/tlcourse``, else ``~/.cache/tlcourse``."""
+    """The cache folder: ``$TLCOURSE_CACHE``, else ``$XDG_CACHE_HOME/tlcourse``, else
+    ``~/.cache/tlcourse``."""
     explicit = os.environ.get(ENV_VAR, "").strip()
     if explicit:
         return Path(explicit).expanduser()
@@ -51,7 +52,9 @@ def entry_path(name: str, version: str, *, base: Path | None = None) -> Path:
 
 def is_built(name: str, version: str, *, base: Path | None = None) -> bool:
     """Whether a complete, undamaged copy of the asset is in the cache (sizes and small files' hashes)."""
-    return (entry_path(name, version, base=base) / MANIFEST).is_file() and not verify(name, version, base=base)
+    return (entry_path(name, version, base=base) / MANIFEST).is_file() and not verify(
+        name, version, base=base
+    )
 
 
 def verify(name: str, version: str, *, base: Path | None = None, deep: bool = False) -> list[str]:
@@ -189,9 +192,7 @@ def atomic_write_text(path: Path, text: str) -> None:
 
 
 def _write_manifest(folder: Path, name: str, version: str) -> None:
-    files = {
-        str(p.relative_to(folder)): p.stat().st_size for p in sorted(folder.rglob("*")) if p.is_file()
-    }
+    files = {str(p.relative_to(folder)): p.stat().st_size for p in sorted(folder.rglob("*")) if p.is_file()}
     record = {
         "name": name,
         "version": version,

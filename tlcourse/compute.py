@@ -41,8 +41,8 @@ def flop_counter(model: torch.nn.Module):
     """
     config = model.config
     n = parameter_counts(model)["non_embedding"]
-    layers = getattr(config, "num_hidden_layers", None) or getattr(config, "n_layers")
-    width = getattr(config, "hidden_size", None) or getattr(config, "dim")
+    layers = getattr(config, "num_hidden_layers", None) or config.n_layers
+    width = getattr(config, "hidden_size", None) or config.dim
     return lambda sequence: training_flops(n, layers=layers, sequence=sequence, width=width)
 
 

@@ -59,7 +59,9 @@ def hidden_states(
     (word piece + position + segment embeddings, layer-normalised). All texts are padded to one
     length ``T``, so ``encoding["attention_mask"]`` (shape ``(n, T)``) says which positions are real.
     """
-    encoding = tokenizer(list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="pt")
+    encoding = tokenizer(
+        list(texts), padding=True, truncation=True, max_length=max_length, return_tensors="pt"
+    )
     model = model.to(device)
     chunks = []
     with torch.inference_mode():
@@ -77,7 +79,10 @@ def pool_words(states: torch.Tensor, word_ids: Sequence[int | None]) -> torch.Te
     ``None`` for ``[CLS]``, ``[SEP]`` and padding (left out). Lesson 03's first exercise.
     """
     if states.shape[-2] != len(word_ids):
-        raise ValueError(f"states has {states.shape[-2]} positions but word_ids has {len(word_ids)}: pass one sentence's row.")
+        raise ValueError(
+            f"states has {states.shape[-2]} positions but word_ids has {len(word_ids)}: pass one sentence's "
+            f"row."
+        )
     ids = torch.tensor([-1 if w is None else w for w in word_ids])
     real = ids >= 0
     n_words = int(ids.max()) + 1 if real.any() else 0
@@ -105,7 +110,9 @@ def find_word(encoding, index: int, text: str, word: str) -> int:
     return found[0]
 
 
-def occurrence_vectors(states: torch.Tensor, encoding, texts: Sequence[str], word: str, rows: Sequence[int]) -> torch.Tensor:
+def occurrence_vectors(
+    states: torch.Tensor, encoding, texts: Sequence[str], word: str, rows: Sequence[int]
+) -> torch.Tensor:
     """The vector of ``word`` in each sentence of ``rows`` at every layer: ``(L, len(rows), D)``.
 
     ``states`` and ``encoding`` come from :func:`hidden_states` of ``texts``; a word split into
@@ -232,7 +239,8 @@ def sense_gaps(
     *,
     sentences: dict[str, list[int]] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Same- and other-sense mean cosines of every word: two ``(words, L)`` tensors, rows in ``vectors``' order.
+    """Same- and other-sense mean cosines of every word: two ``(words, L)`` tensors, rows in ``vectors``'
+    order.
 
     ``similarities`` defaults to :func:`sense_similarities` (the lesson passes the learner's own);
     ``sentences`` (each occurrence's sentence, per word) leaves pairs within one sentence out.
@@ -242,7 +250,9 @@ def sense_gaps(
         pairs = [similarities(vectors[word], senses[word]) for word in vectors]
     else:
         pairs = [similarities(vectors[word], senses[word], sentences=sentences[word]) for word in vectors]
-    return torch.stack([torch.as_tensor(s) for s, _ in pairs]), torch.stack([torch.as_tensor(o) for _, o in pairs])
+    return torch.stack([torch.as_tensor(s) for s, _ in pairs]), torch.stack(
+        [torch.as_tensor(o) for _, o in pairs]
+    )
 
 
 def random_encoder(config, *, seed: int):

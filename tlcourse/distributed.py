@@ -26,10 +26,19 @@ import torch
 from tlcourse import assets, compute, env, finetuning, folds
 
 
-def train_accelerate(model: finetuning.Classifier, tokenizer, texts: Sequence[str], labels: Sequence[int],
-                     config: finetuning.FineTuneConfig, *,
-                     seed: int, test_texts: Sequence[str] = (), test_labels: Sequence[int] = (), accelerator=None,
-                     progress: bool = True) -> dict:
+def train_accelerate(
+    model: finetuning.Classifier,
+    tokenizer,
+    texts: Sequence[str],
+    labels: Sequence[int],
+    config: finetuning.FineTuneConfig,
+    *,
+    seed: int,
+    test_texts: Sequence[str] = (),
+    test_labels: Sequence[int] = (),
+    accelerator=None,
+    progress: bool = True,
+) -> dict:
     """:func:`tlcourse.finetuning.train`'s loop with ``accelerate`` doing the devices: prepare,
     ``accelerator.backward``, gather.
 
@@ -55,13 +64,20 @@ def train_accelerate(model: finetuning.Classifier, tokenizer, texts: Sequence[st
 
         def __getitem__(self, index):
             batch = self.batches[index]
-            inputs = finetuning.collate([ids[i] for i in batch], pad_id=tokenizer.pad_token_id, pad_to=config.pad_to)
+            inputs = finetuning.collate(
+                [ids[i] for i in batch], pad_id=tokenizer.pad_token_id, pad_to=config.pad_to
+            )
             return inputs | {"labels": torch.as_tensor(labels[batch], dtype=torch.long)}
 
-    every_epoch = [b for epoch in range(run.epochs)
-                   for b in finetuning.batches_for(run.lengths, config, seed=finetuning.epoch_seed(seed, epoch))]
+    every_epoch = [
+        b
+        for epoch in range(run.epochs)
+        for b in finetuning.batches_for(run.lengths, config, seed=finetuning.epoch_seed(seed, epoch))
+    ]
     # batch_size=1 over ready-made batches: accelerate hands whole batches round-robin to the processes
-    loader = torch.utils.data.DataLoader(_Batches(every_epoch), batch_size=1, shuffle=False, collate_fn=_first)
+    loader = torch.utils.data.DataLoader(
+        _Batches(every_epoch), batch_size=1, shuffle=False, collate_fn=_first
+    )
     # each process steps once per batch it sees: its share of all steps
     steps = math.ceil(len(every_epoch) / accelerator.num_processes)
     scheduler = finetuning.schedule(run.optimizer, steps, config.warmup)
@@ -69,7 +85,12 @@ def train_accelerate(model: finetuning.Classifier, tokenizer, texts: Sequence[st
     # the loader's base seed and dropout draw from torch's global generators
     with folds.torch_seeded(seed, device=str(accelerator.device)):
         model, optimizer, loader, scheduler = accelerator.prepare(model, run.optimizer, loader, scheduler)
-        for inputs in tqdm(loader, desc="fine-tune (accelerate)", disable=not (progress and accelerator.is_local_main_process), leave=False):
+        for inputs in tqdm(
+            loader,
+            desc="fine-tune (accelerate)",
+            disable=not (progress and accelerator.is_local_main_process),
+            leave=False,
+        ):
             started = time.perf_counter()
             loss = model(**inputs).loss
             optimizer.zero_grad(set_to_none=True)
@@ -94,9 +115,18 @@ def train_accelerate(model: finetuning.Classifier, tokenizer, texts: Sequence[st
         with torch.no_grad():
             for start in range(0, len(mine), 64):
                 part = mine[start : start + 64]
-                inputs = {k: v.to(accelerator.device) for k, v in finetuning.collate([test_ids[i] for i in part], pad_id=tokenizer.pad_token_id).items()}
+                inputs = {
+                    k: v.to(accelerator.device)
+                    for k, v in finetuning.collate(
+                        [test_ids[i] for i in part], pad_id=tokenizer.pad_token_id
+                    ).items()
+                }
                 predicted = model(**inputs).logits.argmax(-1)
-                correct[part] = (predicted.cpu() == torch.as_tensor(numpy.asarray(test_labels)[part])).float().to(accelerator.device)
+                correct[part] = (
+                    (predicted.cpu() == torch.as_tensor(numpy.asarray(test_labels)[part]))
+                    .float()
+                    .to(accelerator.device)
+                )
         correct = accelerator.reduce(correct, reduction="sum")  # each process filled only its own texts
         record["accuracy"] = float(correct.mean())
     return record
@@ -109,9 +139,16 @@ def _first(items):
 def main(argv: list[str] | None = None) -> int:
     """``accelerate launch -m tlcourse.distributed``: fine-tune on one fixed fold, write a JSON result."""
     parser = argparse.ArgumentParser(prog="tlcourse.distributed", description=main.__doc__)
-    parser.add_argument("--model", help="a folder from_pretrained reads (default: the profile's classifier_base asset)")
-    parser.add_argument("--data", help="a datasets folder (save_to_disk) with text, label, folds (default: the sentiment asset)")
-    parser.add_argument("--profile", default=None, help="tiny, small or full (default: TLCOURSE_PROFILE, else tiny)")
+    parser.add_argument(
+        "--model", help="a folder from_pretrained reads (default: the profile's classifier_base asset)"
+    )
+    parser.add_argument(
+        "--data",
+        help="a datasets folder (save_to_disk) with text, label, folds (default: the sentiment asset)",
+    )
+    parser.add_argument(
+        "--profile", default=None, help="tiny, small or full (default: TLCOURSE_PROFILE, else tiny)"
+    )
     parser.add_argument("--repeat", type=int, default=0)
     parser.add_argument("--fold", type=int, default=0)
     parser.add_argument("--epochs", type=int, default=finetuning.FineTuneConfig.epochs)
@@ -119,7 +156,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lr", type=float, default=finetuning.FineTuneConfig.lr)
     parser.add_argument("--scratch", action="store_true", help="the same architecture with random weights")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--out", default="finetune_result.json", help="where the main process writes the result")
+    parser.add_argument(
+        "--out", default="finetune_result.json", help="where the main process writes the result"
+    )
     args = parser.parse_args(argv)
 
     import accelerate
@@ -139,14 +178,28 @@ def main(argv: list[str] | None = None) -> int:
     texts, labels = numpy.asarray(dataset["text"], dtype=object), numpy.asarray(dataset["label"])
     config = finetuning.FineTuneConfig(epochs=args.epochs, batch=args.batch, lr=args.lr)
     model = finetuning.build_classifier(folder, pretrained=not args.scratch, seed=args.seed)
-    record = train_accelerate(model, tokenizer, list(texts[split[2]]), labels[split[2]], config, seed=args.seed,
-                              test_texts=list(texts[split[3]]), test_labels=labels[split[3]], accelerator=accelerator)
+    record = train_accelerate(
+        model,
+        tokenizer,
+        list(texts[split[2]]),
+        labels[split[2]],
+        config,
+        seed=args.seed,
+        test_texts=list(texts[split[3]]),
+        test_labels=labels[split[3]],
+        accelerator=accelerator,
+    )
     everyone = accelerate.utils.gather_object([{k: record[k] for k in ("rank", "real_tokens", "seconds")}])
     if accelerator.is_main_process:
         result = {
-            "accuracy": record["accuracy"], "processes": record["processes"], "ranks": sorted(r["rank"] for r in everyone),
-            "real_tokens": sum(r["real_tokens"] for r in everyone), "steps": len(record["loss"]),
-            "final_loss": record["loss"][-1] if record["loss"] else None, "model": str(folder), "scratch": args.scratch,
+            "accuracy": record["accuracy"],
+            "processes": record["processes"],
+            "ranks": sorted(r["rank"] for r in everyone),
+            "real_tokens": sum(r["real_tokens"] for r in everyone),
+            "steps": len(record["loss"]),
+            "final_loss": record["loss"][-1] if record["loss"] else None,
+            "model": str(folder),
+            "scratch": args.scratch,
         }
         Path(args.out).write_text(json.dumps(result, indent=1), encoding="utf-8")
         print(json.dumps(result))

@@ -117,7 +117,8 @@ def seed_everything(seed: int) -> None:
 
 
 def pick_device(prefer: str | None = None) -> str:
-    """``prefer`` if given, else ``"cuda"`` when a GPU is there, ``"mps"`` on Apple silicon, else ``"cpu"``."""
+    """``prefer`` if given, else ``"cuda"`` when a GPU is there, ``"mps"`` on Apple silicon, else
+    ``"cpu"``."""
     import torch
 
     if prefer:
@@ -195,7 +196,9 @@ def setup(
     torch.set_num_threads(n_threads)
     seed_everything(seed)
     chosen = pick_device(device)
-    environment = Environment(profile=name, reason=reason, device=chosen, seed=seed, threads=n_threads, quiet=quiet)
+    environment = Environment(
+        profile=name, reason=reason, device=chosen, seed=seed, threads=n_threads, quiet=quiet
+    )
     if verbose:
         print(banner(environment))
     if lesson is not None:

@@ -34,7 +34,8 @@ from tlcourse import assets, compute, corpora, env, folds
 # --- assets: the model and the sentiment set of each profile ----------------------------------------
 
 _HUB_MODEL_FILES = ("*.json", "*.txt", "model.safetensors", "README.md")
-#: SST-2 as the hub stores it: data/{train,validation,test}-00000-of-00001.parquet, columns idx, sentence, label.
+#: SST-2 as the hub stores it: data/{train,validation,test}-00000-of-00001.parquet, columns idx, sentence,
+#: label.
 _SST2_FILES = ("data/*.parquet", "README.md")
 #: How many SST-2 training sentences each profile fine-tunes on, with the fixed 10x5 folds.
 SST2_SIZES = {"small": 1000, "full": 8000}
@@ -43,7 +44,8 @@ SST2_SIZES = {"small": 1000, "full": 8000}
 def _points_to(name: str):
     def build(folder: Path) -> None:
         (folder / "README.txt").write_text(
-            f"In the tiny profile this asset is the course's {name!r} asset (nothing else ships offline).\n", encoding="utf-8"
+            f"In the tiny profile this asset is the course's {name!r} asset (nothing else ships offline).\n",
+            encoding="utf-8",
         )
 
     build.__name__ = f"points_to_{name}"
@@ -58,7 +60,8 @@ def _load_model_folder(folder: Path, profile: str) -> Path:
 
 
 def load_sst2(folder: Path, *, size: int | None, seed: int = folds.FOLD_SEED):
-    """SST-2's training split from a hub-layout ``folder`` as ``text``, ``label``, ``folds`` (``size`` sentences, shuffled with ``seed``)."""
+    """SST-2's training split from a hub-layout ``folder`` as ``text``, ``label``, ``folds`` (``size``
+    sentences, shuffled with ``seed``)."""
     import datasets
 
     train = datasets.load_dataset(str(folder), split="train")
@@ -80,19 +83,58 @@ ASSETS = (
         "classifier_base",
         "the encoder lesson 05 fine-tunes: the packaged MiniLM in tiny, DistilBERT (small), BERT-base (full)",
         {
-            "tiny": assets.Built(_points_to("encoder"), "1", "the packaged all-MiniLM-L6-v2 (the 'encoder' asset)", "Apache-2.0"),
-            "small": assets.Hub("distilbert/distilbert-base-uncased", "model", None, "DistilBERT base, uncased (Sanh et al. 2019)", "Apache-2.0", _HUB_MODEL_FILES),
-            "full": assets.Hub("google-bert/bert-base-uncased", "model", None, "BERT base, uncased (Devlin et al. 2019)", "Apache-2.0", _HUB_MODEL_FILES),
+            "tiny": assets.Built(
+                _points_to("encoder"),
+                "1",
+                "the packaged all-MiniLM-L6-v2 (the 'encoder' asset)",
+                "Apache-2.0",
+            ),
+            "small": assets.Hub(
+                "distilbert/distilbert-base-uncased",
+                "model",
+                None,
+                "DistilBERT base, uncased (Sanh et al. 2019)",
+                "Apache-2.0",
+                _HUB_MODEL_FILES,
+            ),
+            "full": assets.Hub(
+                "google-bert/bert-base-uncased",
+                "model",
+                None,
+                "BERT base, uncased (Devlin et al. 2019)",
+                "Apache-2.0",
+                _HUB_MODEL_FILES,
+            ),
         },
         _load_model_folder,
     ),
     assets.Asset(
         "sentiment",
-        "sentences labelled negative/positive with fixed 10x5 folds: the 200 bundled ones (tiny) or SST-2 (small/full)",
+        "sentences labelled negative/positive with fixed 10x5 folds: the 200 bundled ones (tiny) or SST-2 "
+        "(small/full)",
         {
-            "tiny": assets.Built(_points_to("movie_reviews"), "1", "the 200 bundled movie-review sentences (the 'movie_reviews' asset)", "none stated"),
-            "small": assets.Hub("stanfordnlp/sst2", "dataset", None, "SST-2 (Socher et al. 2013), 1,000 training sentences", "see its dataset card", _SST2_FILES),
-            "full": assets.Hub("stanfordnlp/sst2", "dataset", None, "SST-2 (Socher et al. 2013), 8,000 training sentences", "see its dataset card", _SST2_FILES),
+            "tiny": assets.Built(
+                _points_to("movie_reviews"),
+                "1",
+                "the 200 bundled movie-review sentences (the 'movie_reviews' asset)",
+                "none stated",
+            ),
+            "small": assets.Hub(
+                "stanfordnlp/sst2",
+                "dataset",
+                None,
+                "SST-2 (Socher et al. 2013), 1,000 training sentences",
+                "see its dataset card",
+                _SST2_FILES,
+            ),
+            "full": assets.Hub(
+                "stanfordnlp/sst2",
+                "dataset",
+                None,
+                "SST-2 (Socher et al. 2013), 8,000 training sentences",
+                "see its dataset card",
+                _SST2_FILES,
+            ),
         },
         _load_sentiment,
     ),
@@ -122,13 +164,17 @@ class Classifier(torch.nn.Module):
 
         from tlcourse import sentences
 
-        hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state  # (B, T, D)
+        hidden = self.encoder(
+            input_ids=input_ids, attention_mask=attention_mask
+        ).last_hidden_state  # (B, T, D)
         logits = self.head(self.dropout(sentences.mean_pool(hidden, attention_mask)))  # (B, classes)
         loss = F.cross_entropy(logits, labels) if labels is not None else None
         return SequenceClassifierOutput(loss=loss, logits=logits)
 
 
-def build_classifier(folder, *, pretrained: bool, seed: int, num_labels: int = 2, dropout: float = 0.1) -> Classifier:
+def build_classifier(
+    folder, *, pretrained: bool, seed: int, num_labels: int = 2, dropout: float = 0.1
+) -> Classifier:
     """The encoder in ``folder`` with a fresh head; ``pretrained=False`` gives the same architecture with
     random weights (``AutoModel.from_config``).
 
@@ -144,7 +190,9 @@ def build_classifier(folder, *, pretrained: bool, seed: int, num_labels: int = 2
         else:
             encoder = transformers.AutoModel.from_config(transformers.AutoConfig.from_pretrained(str(folder)))
     if getattr(encoder, "pooler", None) is not None:
-        encoder.pooler = None  # BERT's [CLS] pooler goes unused under mean pooling (and DDP rejects unused weights)
+        encoder.pooler = (
+            None  # BERT's [CLS] pooler goes unused under mean pooling (and DDP rejects unused weights)
+        )
     with folds.torch_seeded(folds.derived_seed(seed, 1)):
         return Classifier(encoder, num_labels=num_labels, dropout=dropout)
 
@@ -157,7 +205,9 @@ def tokenize(tokenizer, texts: Sequence[str], *, max_length: int = 64) -> list[l
     return tokenizer(list(texts), truncation=True, max_length=max_length)["input_ids"]
 
 
-def length_buckets(lengths: Sequence[int], batch_size: int, *, seed: int, window: int = 50) -> list[list[int]]:
+def length_buckets(
+    lengths: Sequence[int], batch_size: int, *, seed: int, window: int = 50
+) -> list[list[int]]:
     """Batches of indices in which texts have similar lengths, so little padding is needed.
 
     Shuffle, sort each window of ``window * batch_size`` texts by length, cut it into batches, then
@@ -182,8 +232,11 @@ def random_batches(n: int, batch_size: int, *, seed: int) -> list[list[int]]:
     return [order[i : i + batch_size].tolist() for i in range(0, n, batch_size)]
 
 
-def collate(ids: Sequence[Sequence[int]], *, pad_id: int, pad_to: int | None = None) -> dict[str, torch.Tensor]:
-    """Pad lists of ids to the longest (or to ``pad_to``): ``input_ids`` and ``attention_mask``, both ``(B, T)``."""
+def collate(
+    ids: Sequence[Sequence[int]], *, pad_id: int, pad_to: int | None = None
+) -> dict[str, torch.Tensor]:
+    """Pad lists of ids to the longest (or to ``pad_to``): ``input_ids`` and ``attention_mask``, both ``(B,
+    T)``."""
     width = max(len(row) for row in ids) if pad_to is None else pad_to
     input_ids = torch.full((len(ids), width), pad_id, dtype=torch.long)
     mask = torch.zeros((len(ids), width), dtype=torch.long)
@@ -193,7 +246,9 @@ def collate(ids: Sequence[Sequence[int]], *, pad_id: int, pad_to: int | None = N
     return {"input_ids": input_ids, "attention_mask": mask}
 
 
-def padding_share(batches: Sequence[Sequence[int]], lengths: Sequence[int], *, pad_to: int | None = None) -> float:
+def padding_share(
+    batches: Sequence[Sequence[int]], lengths: Sequence[int], *, pad_to: int | None = None
+) -> float:
     """The share of computed positions that are padding, for ``batches`` of indices into ``lengths``."""
     real = padded = 0
     for batch in batches:
@@ -207,7 +262,8 @@ def padding_share(batches: Sequence[Sequence[int]], lengths: Sequence[int], *, p
 
 
 def layer_groups(model: Classifier) -> list[list[torch.nn.Parameter]]:
-    """The model's parameters from the top down: ``[head], [last layer], ..., [first layer], [embeddings]``."""
+    """The model's parameters from the top down: ``[head], [last layer], ..., [first layer],
+    [embeddings]``."""
     encoder = model.encoder
     layers = _transformer_layers(encoder)
     groups = [list(model.head.parameters())]
@@ -241,8 +297,11 @@ def discriminative_lrs(base_lr: float, n_groups: int, *, factor: float = 2.6) ->
     return [base_lr / factor**depth for depth in range(n_groups)]
 
 
-def param_groups(model: Classifier, *, lr: float, factor: float = 1.0, weight_decay: float = 0.01) -> list[dict]:
-    """AdamW parameter groups: one per layer group, with its discriminative rate; no decay on biases and norms."""
+def param_groups(
+    model: Classifier, *, lr: float, factor: float = 1.0, weight_decay: float = 0.01
+) -> list[dict]:
+    """AdamW parameter groups: one per layer group, with its discriminative rate; no decay on biases and
+    norms."""
     groups, by_depth = [], layer_groups(model)
     for params, group_lr in zip(by_depth, discriminative_lrs(lr, len(by_depth), factor=factor)):
         decay = [p for p in params if p.dim() >= 2]
@@ -278,7 +337,9 @@ class FineTuneConfig:
     bucket: bool = True  # length-bucketed batches; False: shuffled batches
     pad_to: int | None = None  # pad every batch to this length (to measure what padding costs)
     min_steps: int = 0  # train at least this many steps (a handful of sentences gives few steps an epoch)
-    freeze_embeddings: bool = False  # keep the bottom group fixed: no gradients or AdamW state for it (Binder's 2 GB)
+    freeze_embeddings: bool = (
+        False  # keep the bottom group fixed: no gradients or AdamW state for it (Binder's 2 GB)
+    )
 
 
 def trainable_groups(model: Classifier, config: FineTuneConfig) -> int:
@@ -290,7 +351,9 @@ def schedule(optimizer, total_steps: int, warmup: float):
     """Linear warm-up over ``warmup * total_steps`` steps, then linear decay to 0 (``transformers``' own)."""
     import transformers
 
-    return transformers.get_linear_schedule_with_warmup(optimizer, math.ceil(warmup * total_steps), total_steps)
+    return transformers.get_linear_schedule_with_warmup(
+        optimizer, math.ceil(warmup * total_steps), total_steps
+    )
 
 
 def batches_for(lengths: Sequence[int], config: FineTuneConfig, *, seed: int) -> list[list[int]]:
@@ -306,7 +369,9 @@ def steps_per_epoch(n: int, config: FineTuneConfig) -> tuple[int, int]:
     return max(config.epochs, math.ceil(config.min_steps / per_epoch)), per_epoch
 
 
-def fit(model, batches: Sequence[dict], optimizer, scheduler, *, clip: float = 1.0, progress: bool = False) -> list[float]:
+def fit(
+    model, batches: Sequence[dict], optimizer, scheduler, *, clip: float = 1.0, progress: bool = False
+) -> list[float]:
     """One pass over ``batches`` (dicts of ``(B, T)`` tensors and ``labels`` ``(B,)``): the plain loop.
 
     Per batch: forward, ``zero_grad``, backward, clip the gradient norm, ``optimizer.step()``,
@@ -340,8 +405,9 @@ class Run:
     flops_at: object  # sequence -> training FLOPs a token (compute.flop_counter)
 
 
-def start_run(model: Classifier, tokenizer, texts: Sequence[str], labels: Sequence[int],
-              config: FineTuneConfig) -> Run:
+def start_run(
+    model: Classifier, tokenizer, texts: Sequence[str], labels: Sequence[int], config: FineTuneConfig
+) -> Run:
     """The set-up :func:`train` and :func:`tlcourse.distributed.train_accelerate` share.
 
     Tokenise, count epochs, give back memory earlier cells freed, make only ``config``'s trainable
@@ -349,11 +415,23 @@ def start_run(model: Classifier, tokenizer, texts: Sequence[str], labels: Sequen
     """
     ids = tokenize(tokenizer, texts, max_length=config.max_length)
     epochs, per_epoch = steps_per_epoch(len(ids), config)
-    env.release_memory(collect=False)  # what earlier cells freed goes back to the system before the optimizer's state is made
+    env.release_memory(
+        collect=False
+    )  # what earlier cells freed goes back to the system before the optimizer's state is made
     unfreeze_top(model, trainable_groups(model, config))
-    optimizer = torch.optim.AdamW(param_groups(model, lr=config.lr, factor=config.layer_factor, weight_decay=config.weight_decay))
-    return Run(ids, [len(row) for row in ids], numpy.asarray(labels), epochs, per_epoch, optimizer,
-               compute.new_record(), compute.flop_counter(model))
+    optimizer = torch.optim.AdamW(
+        param_groups(model, lr=config.lr, factor=config.layer_factor, weight_decay=config.weight_decay)
+    )
+    return Run(
+        ids,
+        [len(row) for row in ids],
+        numpy.asarray(labels),
+        epochs,
+        per_epoch,
+        optimizer,
+        compute.new_record(),
+        compute.flop_counter(model),
+    )
 
 
 def epoch_seed(seed: int, epoch: int) -> int:
@@ -361,9 +439,20 @@ def epoch_seed(seed: int, epoch: int) -> int:
     return folds.derived_seed(0, seed, epoch)
 
 
-def train(model: Classifier, tokenizer, texts: Sequence[str], labels: Sequence[int], config: FineTuneConfig, *,
-          seed: int, device: str = "cpu", loop=fit, progress: bool = True) -> dict:
-    """Fine-tune ``model`` in place with ``loop`` (:func:`fit` or yours), one call per epoch; returns a record.
+def train(
+    model: Classifier,
+    tokenizer,
+    texts: Sequence[str],
+    labels: Sequence[int],
+    config: FineTuneConfig,
+    *,
+    seed: int,
+    device: str = "cpu",
+    loop=fit,
+    progress: bool = True,
+) -> dict:
+    """Fine-tune ``model`` in place with ``loop`` (:func:`fit` or yours), one call per epoch; returns a
+    record.
 
     ``{"loss": per-step losses, "real_tokens", "padded_tokens", "seconds", "flops"}``: ``flops`` counts
     :func:`tlcourse.compute.flops_per_token` for each batch's real tokens at that batch's length;
@@ -381,35 +470,66 @@ def train(model: Classifier, tokenizer, texts: Sequence[str], labels: Sequence[i
                 unfreeze_top(model, min(epoch + 1, top))
             batches = []
             for batch in batches_for(run.lengths, config, seed=epoch_seed(seed, epoch)):
-                inputs = collate([run.ids[i] for i in batch], pad_id=tokenizer.pad_token_id, pad_to=config.pad_to)
+                inputs = collate(
+                    [run.ids[i] for i in batch], pad_id=tokenizer.pad_token_id, pad_to=config.pad_to
+                )
                 compute.tally(record, inputs, run.flops_at)
-                batches.append({k: v.to(device) for k, v in inputs.items()} | {"labels": labels[batch].to(device)})
+                batches.append(
+                    {k: v.to(device) for k, v in inputs.items()} | {"labels": labels[batch].to(device)}
+                )
             started = time.perf_counter()
-            record["loss"] += loop(model, batches, run.optimizer, scheduler, clip=config.clip, progress=progress)
+            record["loss"] += loop(
+                model, batches, run.optimizer, scheduler, clip=config.clip, progress=progress
+            )
             record["seconds"] += time.perf_counter() - started
     unfreeze_top(model, n_groups)
     model.eval()
     del run, scheduler, batches
-    env.release_memory(collect=False)  # the optimizer's state is freed: give it back before the next run (Binder's 2 GB)
+    env.release_memory(
+        collect=False
+    )  # the optimizer's state is freed: give it back before the next run (Binder's 2 GB)
     return record
 
 
 @torch.no_grad()
-def predict(model: Classifier, tokenizer, texts: Sequence[str], *, max_length: int = 64, batch: int = 64,
-            device: str = "cpu") -> numpy.ndarray:
+def predict(
+    model: Classifier,
+    tokenizer,
+    texts: Sequence[str],
+    *,
+    max_length: int = 64,
+    batch: int = 64,
+    device: str = "cpu",
+) -> numpy.ndarray:
     """Predicted class of each text: shape ``(n,)``."""
     model.to(device).eval()
     ids = tokenize(tokenizer, texts, max_length=max_length)
     out = numpy.empty(len(ids), dtype=numpy.int64)
     for batch_ids in length_buckets([len(r) for r in ids], batch, seed=0):
-        inputs = {k: v.to(device) for k, v in collate([ids[i] for i in batch_ids], pad_id=tokenizer.pad_token_id).items()}
+        inputs = {
+            k: v.to(device)
+            for k, v in collate([ids[i] for i in batch_ids], pad_id=tokenizer.pad_token_id).items()
+        }
         out[batch_ids] = model(**inputs).logits.argmax(-1).cpu().numpy()
     return out
 
 
-def run_splits(folder, tokenizer, dataset, splits, config: FineTuneConfig, *, pretrained: bool, size: int | None = None,
-               seed: int = 0, device: str = "cpu", loop=fit, progress: bool = True) -> numpy.ndarray:
-    """Accuracy of a fresh classifier trained on each ``(repeat, fold)`` of ``splits``: shape ``(len(splits),)``.
+def run_splits(
+    folder,
+    tokenizer,
+    dataset,
+    splits,
+    config: FineTuneConfig,
+    *,
+    pretrained: bool,
+    size: int | None = None,
+    seed: int = 0,
+    device: str = "cpu",
+    loop=fit,
+    progress: bool = True,
+) -> numpy.ndarray:
+    """Accuracy of a fresh classifier trained on each ``(repeat, fold)`` of ``splits``: shape
+    ``(len(splits),)``.
 
     ``size`` training labels are drawn as :func:`tlcourse.folds.training_part` draws them for every model
     (the same sentences); ``None`` trains on the whole training part of the fold. Split ``(r, f)`` builds
@@ -422,13 +542,25 @@ def run_splits(folder, tokenizer, dataset, splits, config: FineTuneConfig, *, pr
     wanted = set(splits)
     scores = {}
     chosen = [s for s in folds.splits(dataset) if (s[0], s[1]) in wanted]
-    for repeat, fold, train_idx, test_idx in tqdm(chosen, desc="pretrained" if pretrained else "scratch",
-                                                  disable=not progress, leave=False):
+    for repeat, fold, train_idx, test_idx in tqdm(
+        chosen, desc="pretrained" if pretrained else "scratch", disable=not progress, leave=False
+    ):
         train_idx = folds.training_part(train_idx, labels, repeat, fold, size=size)
         model = build_classifier(folder, pretrained=pretrained, seed=folds.derived_seed(seed, repeat, fold))
-        train(model, tokenizer, list(texts[train_idx]), labels[train_idx], config,
-              seed=folds.derived_seed(seed, repeat), device=device, loop=loop, progress=False)
-        predictions = predict(model, tokenizer, list(texts[test_idx]), max_length=config.max_length, device=device)
+        train(
+            model,
+            tokenizer,
+            list(texts[train_idx]),
+            labels[train_idx],
+            config,
+            seed=folds.derived_seed(seed, repeat),
+            device=device,
+            loop=loop,
+            progress=False,
+        )
+        predictions = predict(
+            model, tokenizer, list(texts[test_idx]), max_length=config.max_length, device=device
+        )
         scores[repeat, fold] = float(numpy.mean(predictions == labels[test_idx]))
         del model  # before the next split builds its own: never two models at once
         env.release_memory(collect=False)

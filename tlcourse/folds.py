@@ -67,8 +67,9 @@ def torch_seeded(seed: int, *, device: str = "cpu") -> Iterator[None]:
 # --- the folds ----------------------------------------------------------------------------------------
 
 
-def fold_table(labels, *, n_splits: int = N_SPLITS, n_repeats: int = N_REPEATS,
-               seed: int = FOLD_SEED) -> numpy.ndarray:
+def fold_table(
+    labels, *, n_splits: int = N_SPLITS, n_repeats: int = N_REPEATS, seed: int = FOLD_SEED
+) -> numpy.ndarray:
     """Test-fold number of each example in each repeat: shape ``(n_examples, n_repeats)``.
 
     Stratified, so every fold has both classes in proportion (scikit-learn's ``RepeatedStratifiedKFold``).
@@ -124,13 +125,21 @@ def stratified_subsample(labels: Sequence[int], n: int, *, seed: int) -> numpy.n
     remainder = counts / counts.sum() * n - quota
     for index in numpy.argsort(-remainder)[: n - quota.sum()]:
         quota[index] += 1
-    chosen = [rng.choice(numpy.flatnonzero(labels == c), size=q, replace=False)
-              for c, q in zip(classes, quota)]
+    chosen = [
+        rng.choice(numpy.flatnonzero(labels == c), size=q, replace=False) for c, q in zip(classes, quota)
+    ]
     return numpy.sort(numpy.concatenate(chosen))
 
 
-def training_part(train: numpy.ndarray, labels, repeat: int, fold: int, *, size: int | None,
-                  subsample: Callable[..., numpy.ndarray] = stratified_subsample) -> numpy.ndarray:
+def training_part(
+    train: numpy.ndarray,
+    labels,
+    repeat: int,
+    fold: int,
+    *,
+    size: int | None,
+    subsample: Callable[..., numpy.ndarray] = stratified_subsample,
+) -> numpy.ndarray:
     """The indices a split trains on: all of ``train``, or ``size`` of them drawn with :func:`split_seed`.
 
     ``labels`` are the whole dataset's; every model asking for the same split and size gets the same
@@ -144,9 +153,14 @@ def training_part(train: numpy.ndarray, labels, repeat: int, fold: int, *, size:
 # --- the fold loop -----------------------------------------------------------------------------------------
 
 
-def cross_validate(score: Callable[[numpy.ndarray, numpy.ndarray], object], dataset, *,
-                   size: int | None = None, subsample: Callable[..., numpy.ndarray] = stratified_subsample,
-                   repeats: int | None = None) -> numpy.ndarray:
+def cross_validate(
+    score: Callable[[numpy.ndarray, numpy.ndarray], object],
+    dataset,
+    *,
+    size: int | None = None,
+    subsample: Callable[..., numpy.ndarray] = stratified_subsample,
+    repeats: int | None = None,
+) -> numpy.ndarray:
     """``score(train_indices, test_indices)`` on each fixed fold: ``(repeats, folds)`` (+ the score's shape).
 
     With ``size``, each fold trains on :func:`training_part` of its training part. The one fold loop
@@ -161,10 +175,14 @@ def cross_validate(score: Callable[[numpy.ndarray, numpy.ndarray], object], data
     return numpy.array([[scores[r, f] for f in range(n_folds)] for r in range(n_repeats)])
 
 
-def learning_curve(score: Callable[[numpy.ndarray, numpy.ndarray], object], dataset, *,
-                   sizes: Sequence[int | None],
-                   subsample: Callable[..., numpy.ndarray] = stratified_subsample,
-                   repeats: int | None = None) -> dict[int, numpy.ndarray]:
+def learning_curve(
+    score: Callable[[numpy.ndarray, numpy.ndarray], object],
+    dataset,
+    *,
+    sizes: Sequence[int | None],
+    subsample: Callable[..., numpy.ndarray] = stratified_subsample,
+    repeats: int | None = None,
+) -> dict[int, numpy.ndarray]:
     """:func:`cross_validate` at each number of training labels: ``{n: (repeats, folds)}``.
 
     ``None``, or a size at least :func:`training_size`, stands for the whole training part.

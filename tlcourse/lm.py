@@ -65,16 +65,30 @@ def _build(config: ModelConfig, *, vocab_size: int, special_ids: dict[str, int])
 
     if config.kind == "causal":
         hf_config = transformers.GPT2Config(
-            vocab_size=vocab_size, n_positions=config.context, n_embd=config.width, n_layer=config.layers,
-            n_head=config.heads, resid_pdrop=config.dropout, embd_pdrop=config.dropout, attn_pdrop=config.dropout,
-            bos_token_id=special_ids.get("sep", 0), eos_token_id=special_ids.get("sep", 0), pad_token_id=special_ids.get("pad", 0),
+            vocab_size=vocab_size,
+            n_positions=config.context,
+            n_embd=config.width,
+            n_layer=config.layers,
+            n_head=config.heads,
+            resid_pdrop=config.dropout,
+            embd_pdrop=config.dropout,
+            attn_pdrop=config.dropout,
+            bos_token_id=special_ids.get("sep", 0),
+            eos_token_id=special_ids.get("sep", 0),
+            pad_token_id=special_ids.get("pad", 0),
         )
         return transformers.GPT2LMHeadModel(hf_config)
     if config.kind == "masked":
         hf_config = transformers.BertConfig(
-            vocab_size=vocab_size, hidden_size=config.width, num_hidden_layers=config.layers,
-            num_attention_heads=config.heads, intermediate_size=4 * config.width, max_position_embeddings=config.context,
-            hidden_dropout_prob=config.dropout, attention_probs_dropout_prob=config.dropout, pad_token_id=special_ids.get("pad", 0),
+            vocab_size=vocab_size,
+            hidden_size=config.width,
+            num_hidden_layers=config.layers,
+            num_attention_heads=config.heads,
+            intermediate_size=4 * config.width,
+            max_position_embeddings=config.context,
+            hidden_dropout_prob=config.dropout,
+            attention_probs_dropout_prob=config.dropout,
+            pad_token_id=special_ids.get("pad", 0),
         )
         return transformers.BertForMaskedLM(hf_config)
     raise ValueError(f"kind must be 'causal' or 'masked', not {config.kind!r}.")
@@ -84,7 +98,8 @@ def _build(config: ModelConfig, *, vocab_size: int, special_ids: dict[str, int])
 
 
 def shift_for_next_word(logits: torch.Tensor, input_ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """Predictions and targets of next-word prediction: logits ``(B, T, V)`` -> ``(B*(T-1), V)``, ``(B*(T-1),)``.
+    """Predictions and targets of next-word prediction: logits ``(B, T, V)`` -> ``(B*(T-1), V)``,
+    ``(B*(T-1),)``.
 
     Position ``t`` predicts token ``t + 1``: drop the last prediction and the first target.
     """
@@ -144,7 +159,7 @@ def activation_bytes(model, batch: dict[str, torch.Tensor]) -> int:
         return tensor
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda tensor: tensor):
-        model(**batch).loss
+        model(**batch).loss  # noqa: B018 (the forward pass is what records the saved tensors)
     return sum(seen.values())
 
 
@@ -158,7 +173,8 @@ def training_memory(model, batch: dict[str, torch.Tensor]) -> int:
 
 
 def training_loss(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    """The loss of one forward pass on ``batch`` (from :func:`make_batch`): what ``model(**batch).loss`` gives.
+    """The loss of one forward pass on ``batch`` (from :func:`make_batch`): what ``model(**batch).loss``
+    gives.
 
     A masked model has a target at only the chosen positions (15%, or whatever ``mask_probability`` says), so
     its vocabulary head, which costs as much as the rest of this small model, is run on those positions only.
@@ -171,19 +187,40 @@ def training_loss(model, batch: dict[str, torch.Tensor]) -> torch.Tensor:
     return F.cross_entropy(model.cls(hidden[chosen]), labels[chosen])  # head on (chosen, width) only
 
 
-def make_batch(model, blocks: torch.Tensor, *, mask_id: int | None = None, special_ids: tuple[int, ...] = (),
-               probability: float = 0.15, generator: torch.Generator | None = None) -> dict[str, torch.Tensor]:
+def make_batch(
+    model,
+    blocks: torch.Tensor,
+    *,
+    mask_id: int | None = None,
+    special_ids: tuple[int, ...] = (),
+    probability: float = 0.15,
+    generator: torch.Generator | None = None,
+) -> dict[str, torch.Tensor]:
     """The keyword arguments of one forward pass: next-word labels for GPT-2, masked ones for BERT."""
     if model.config.model_type == "gpt2":
         return {"input_ids": blocks, "labels": blocks}
-    inputs, labels = mask_tokens(blocks, mask_id=mask_id, vocab_size=model.config.vocab_size,
-                                 special_ids=special_ids, probability=probability, generator=generator)
+    inputs, labels = mask_tokens(
+        blocks,
+        mask_id=mask_id,
+        vocab_size=model.config.vocab_size,
+        special_ids=special_ids,
+        probability=probability,
+        generator=generator,
+    )
     return {"input_ids": inputs, "labels": labels}
 
 
 @torch.no_grad()
-def evaluate(model, blocks: torch.Tensor, *, batch: int = 64, mask_id: int | None = None,
-             special_ids: tuple[int, ...] = (), seed: int = 0, device: str = "cpu") -> dict[str, float]:
+def evaluate(
+    model,
+    blocks: torch.Tensor,
+    *,
+    batch: int = 64,
+    mask_id: int | None = None,
+    special_ids: tuple[int, ...] = (),
+    seed: int = 0,
+    device: str = "cpu",
+) -> dict[str, float]:
     """Held-out ``loss`` (nats per predicted token) and top-1 ``accuracy`` over ``blocks`` ``(n, T)``.
 
     Masked models are scored on one fixed draw of masks (``seed``), so every checkpoint sees the same.
@@ -191,10 +228,15 @@ def evaluate(model, blocks: torch.Tensor, *, batch: int = 64, mask_id: int | Non
     was_training = model.training
     model.eval()
     # one draw of masks for all blocks: mask_tokens(blocks, ..., generator seeded with seed) repeats it
-    everything = make_batch(model, blocks, mask_id=mask_id, special_ids=special_ids, generator=torch.Generator().manual_seed(seed))
+    everything = make_batch(
+        model, blocks, mask_id=mask_id, special_ids=special_ids, generator=torch.Generator().manual_seed(seed)
+    )
     total_loss, correct, count = 0.0, 0, 0
     for start in range(0, len(blocks), batch):
-        inputs, labels = everything["input_ids"][start : start + batch], everything["labels"][start : start + batch]
+        inputs, labels = (
+            everything["input_ids"][start : start + batch],
+            everything["labels"][start : start + batch],
+        )
         logits = model(input_ids=inputs.to(device)).logits.float().cpu()
         if model.config.model_type == "gpt2":
             predictions, targets = shift_for_next_word(logits, labels)
@@ -208,9 +250,19 @@ def evaluate(model, blocks: torch.Tensor, *, batch: int = 64, mask_id: int | Non
     return {"loss": total_loss / count, "accuracy": correct / count}
 
 
-def train(model, blocks: torch.Tensor, config: TrainConfig, *, valid: torch.Tensor | None = None, seed: int,
-          mask_id: int | None = None, special_ids: tuple[int, ...] = (), device: str = "cpu",
-          flops: float | None = None, progress: bool = True) -> list[dict]:
+def train(
+    model,
+    blocks: torch.Tensor,
+    config: TrainConfig,
+    *,
+    valid: torch.Tensor | None = None,
+    seed: int,
+    mask_id: int | None = None,
+    special_ids: tuple[int, ...] = (),
+    device: str = "cpu",
+    flops: float | None = None,
+    progress: bool = True,
+) -> list[dict]:
     """Train ``model`` in place on random batches of ``blocks`` ``(n, T)``; returns the history.
 
     One row every ``eval_every`` steps: ``step``, ``tokens`` seen, ``flops`` (``flops`` a token times
@@ -225,16 +277,27 @@ def train(model, blocks: torch.Tensor, config: TrainConfig, *, valid: torch.Tens
     decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     optimizer = torch.optim.AdamW(
-        [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}], lr=config.lr
+        [{"params": decay, "weight_decay": config.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=config.lr,
     )
-    schedule = transformers.get_cosine_schedule_with_warmup(optimizer, math.ceil(config.warmup * config.steps), config.steps)
+    schedule = transformers.get_cosine_schedule_with_warmup(
+        optimizer, math.ceil(config.warmup * config.steps), config.steps
+    )
     history, running, seconds = [], [], 0.0
     evaluation = dict(mask_id=mask_id, special_ids=special_ids, seed=seed, device=device)
-    for step in tqdm(range(1, config.steps + 1), desc=f"train {model.config.model_type}", disable=not progress):
+    for step in tqdm(
+        range(1, config.steps + 1), desc=f"train {model.config.model_type}", disable=not progress
+    ):
         started = time.perf_counter()
         rows = torch.randint(len(blocks), (config.batch,), generator=generator)
-        kwargs = make_batch(model, blocks[rows], mask_id=mask_id, special_ids=special_ids,
-                            probability=config.mask_probability, generator=generator)
+        kwargs = make_batch(
+            model,
+            blocks[rows],
+            mask_id=mask_id,
+            special_ids=special_ids,
+            probability=config.mask_probability,
+            generator=generator,
+        )
         loss = training_loss(model, {k: v.to(device) for k, v in kwargs.items()})
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -245,18 +308,28 @@ def train(model, blocks: torch.Tensor, config: TrainConfig, *, valid: torch.Tens
         seconds += time.perf_counter() - started
         if step % config.eval_every == 0 or step == config.steps:
             tokens = step * config.batch * blocks.shape[1]
-            row = {"step": step, "tokens": tokens, "seconds": seconds, "train_loss": sum(running) / len(running)}
+            row = {
+                "step": step,
+                "tokens": tokens,
+                "seconds": seconds,
+                "train_loss": sum(running) / len(running),
+            }
             if flops is not None:
                 row["flops"] = flops * tokens
             if valid is not None and model.config.model_type == "bert":
-                # one pass scores every chosen position by kind; the [MASK] ones are where context must be read
-                kinds = masked_scores_by_kind(model, valid.to("cpu"), mask_id=mask_id, special_ids=special_ids, seed=seed)
+                # one pass scores every chosen position by kind; the [MASK] ones are where context must be
+                # read
+                kinds = masked_scores_by_kind(
+                    model, valid.to("cpu"), mask_id=mask_id, special_ids=special_ids, seed=seed
+                )
                 scored = [kind for kind in kinds.values() if kind["count"]]
                 count = sum(kind["count"] for kind in scored)
                 row |= {
-                    "valid_loss": sum(kind["loss"] * kind["count"] for kind in scored) / count,  # = evaluate()'s
+                    "valid_loss": sum(kind["loss"] * kind["count"] for kind in scored)
+                    / count,  # = evaluate()'s
                     "valid_accuracy": sum(kind["accuracy"] * kind["count"] for kind in scored) / count,
-                    "valid_mask_loss": kinds["mask"]["loss"], "valid_mask_accuracy": kinds["mask"]["accuracy"],
+                    "valid_mask_loss": kinds["mask"]["loss"],
+                    "valid_mask_accuracy": kinds["mask"]["accuracy"],
                 }
             elif valid is not None:
                 scores = evaluate(model, valid, **evaluation)
@@ -270,17 +343,26 @@ def train(model, blocks: torch.Tensor, config: TrainConfig, *, valid: torch.Tens
 # --- what the models say ---------------------------------------------------------------------------
 
 
-def sample(model, tokenizer, prompt: str, *, seed: int, new_tokens: int = 20, top_k: int = 40, device: str = "cpu") -> str:
+def sample(
+    model, tokenizer, prompt: str, *, seed: int, new_tokens: int = 20, top_k: int = 40, device: str = "cpu"
+) -> str:
     """A continuation of ``prompt`` drawn from a causal model (top-``k`` sampling), decoded to text."""
     ids = tokenizer(prompt, add_special_tokens=False, return_tensors="pt")["input_ids"].to(device)
     with folds.torch_seeded(seed, device=device):  # generate() draws from torch's global generator
-        out = model.generate(ids, do_sample=True, top_k=top_k, max_new_tokens=new_tokens,
-                             pad_token_id=tokenizer.pad_token_id, eos_token_id=None)
+        out = model.generate(
+            ids,
+            do_sample=True,
+            top_k=top_k,
+            max_new_tokens=new_tokens,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=None,
+        )
     return tokenizer.decode(out[0], skip_special_tokens=False)
 
 
 def fill_mask(model, tokenizer, text: str, *, k: int = 5) -> list[tuple[str, float]]:
-    """The ``k`` likeliest tokens for the ``[MASK]`` in ``text`` with their probabilities (the library's pipeline)."""
+    """The ``k`` likeliest tokens for the ``[MASK]`` in ``text`` with their probabilities (the library's
+    pipeline)."""
     import transformers
 
     fill = transformers.pipeline("fill-mask", model=model, tokenizer=tokenizer, device="cpu", top_k=k)
@@ -288,8 +370,15 @@ def fill_mask(model, tokenizer, text: str, *, k: int = 5) -> list[tuple[str, flo
 
 
 @torch.no_grad()
-def masked_scores_by_kind(model, blocks: torch.Tensor, *, mask_id: int, special_ids: tuple[int, ...] = (), seed: int = 0,
-                          batch: int = 64) -> dict[str, dict]:
+def masked_scores_by_kind(
+    model,
+    blocks: torch.Tensor,
+    *,
+    mask_id: int,
+    special_ids: tuple[int, ...] = (),
+    seed: int = 0,
+    batch: int = 64,
+) -> dict[str, dict]:
     """Held-out masked-LM loss split by what the chosen position showed the model: ``[MASK]``, a random
     token, or the original token kept. Same mask draw as :func:`evaluate` with the same ``seed``.
 
@@ -297,8 +386,13 @@ def masked_scores_by_kind(model, blocks: torch.Tensor, *, mask_id: int, special_
     """
     was_training = model.training
     model.eval()
-    inputs, labels = mask_tokens(blocks, mask_id=mask_id, vocab_size=model.config.vocab_size, special_ids=special_ids,
-                                 generator=torch.Generator().manual_seed(seed))
+    inputs, labels = mask_tokens(
+        blocks,
+        mask_id=mask_id,
+        vocab_size=model.config.vocab_size,
+        special_ids=special_ids,
+        generator=torch.Generator().manual_seed(seed),
+    )
     chosen = labels != IGNORE
     kinds = {"mask": chosen & (inputs == mask_id), "kept": chosen & (inputs == blocks)}
     kinds["random"] = chosen & ~kinds["mask"] & ~kinds["kept"]
@@ -306,7 +400,10 @@ def masked_scores_by_kind(model, blocks: torch.Tensor, *, mask_id: int, special_
     device = next(model.parameters()).device
     with torch.inference_mode():
         logits = torch.cat(
-            [model(input_ids=inputs[i : i + batch].to(device)).logits.float().cpu()[chosen[i : i + batch]] for i in range(0, len(blocks), batch)]
+            [
+                model(input_ids=inputs[i : i + batch].to(device)).logits.float().cpu()[chosen[i : i + batch]]
+                for i in range(0, len(blocks), batch)
+            ]
         )  # (chosen positions, vocab), in the row-major order of ``chosen``
     model.train(was_training)
     return {

@@ -173,6 +173,10 @@ def load(folder: Path):
         json.loads(line) for line in (Path(folder) / "posts.jsonl").read_text(encoding="utf-8").splitlines()
     ]
     names = json.loads((Path(folder) / "label_names.json").read_text(encoding="utf-8"))
-    features = datasets.Features({"text": datasets.Value("string"), "label": datasets.ClassLabel(names=names)})
-    dataset = datasets.Dataset.from_dict({"text": [r["text"] for r in rows], "label": [r["label"] for r in rows]}, features=features)
+    features = datasets.Features(
+        {"text": datasets.Value("string"), "label": datasets.ClassLabel(names=names)}
+    )
+    dataset = datasets.Dataset.from_dict(
+        {"text": [r["text"] for r in rows], "label": [r["label"] for r in rows]}, features=features
+    )
     return folds.with_folds(dataset)

@@ -27,13 +27,17 @@ from tlcourse import assets, compute, lm, tokenization
 SHIPPED = Path(__file__).parent / "data" / "wiki_bert_mini"
 #: The longer run's recipe: the issue's 4 layers x 128, trained with a tuned rate (see the log).
 MASKED_MODEL = lm.ModelConfig(kind="masked", layers=4, width=128, heads=4, context=64)
-#: 40% of tokens chosen, not BERT's 15% (Wettig et al. 2023, "Should You Mask 15% in Masked Language Modeling?"):
+#: 40% of tokens chosen, not BERT's 15% (Wettig et al. 2023, "Should You Mask 15% in Masked Language
+#: Modeling?"):
 #: with 15% a run of this size never left the unigram plateau at [MASK] positions (see the lesson).
-MASKED_TRAINING = lm.TrainConfig(steps=6000, batch=32, lr=1e-3, warmup=0.06, eval_every=200, mask_probability=0.4)
+MASKED_TRAINING = lm.TrainConfig(
+    steps=6000, batch=32, lr=1e-3, warmup=0.06, eval_every=200, mask_probability=0.4
+)
 
 
 def _build_wordpiece(folder: Path) -> None:
-    """The ``wiki_wordpiece`` asset: the tokenizer trained once by ``tokenization.train`` and shipped with the model.
+    """The ``wiki_wordpiece`` asset: the tokenizer trained once by ``tokenization.train`` and shipped with the
+    model.
 
     Retraining learns nearly the same 4,096 pieces (a test checks 99% agree), but the ``tokenizers`` library
     breaks frequency ties in no fixed order, so a few pieces and many ids can change between builds; the
@@ -58,18 +62,36 @@ def wiki_blocks(tokenizer, *, block: int = 64) -> tuple[torch.Tensor, torch.Tens
     )
 
 
-def pretrain_masked(out: Path, *, steps: int | None = None, seed: int = 0, device: str = "cpu", progress: bool = True) -> list[dict]:
+def pretrain_masked(
+    out: Path, *, steps: int | None = None, seed: int = 0, device: str = "cpu", progress: bool = True
+) -> list[dict]:
     """Train :data:`MASKED_MODEL` on the bundled Wikipedia and save model, tokenizer and log in ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     tokenizer = tokenization.load(assets.path("wiki_wordpiece", "tiny"))
     train_blocks, valid_blocks = wiki_blocks(tokenizer, block=MASKED_MODEL.context)
-    config = MASKED_TRAINING if steps is None else dataclasses.replace(MASKED_TRAINING, steps=steps, eval_every=max(1, min(MASKED_TRAINING.eval_every, steps)))
-    model = lm.build(MASKED_MODEL, vocab_size=len(tokenizer), seed=seed, special_ids={"pad": tokenizer.pad_token_id})
+    config = (
+        MASKED_TRAINING
+        if steps is None
+        else dataclasses.replace(
+            MASKED_TRAINING, steps=steps, eval_every=max(1, min(MASKED_TRAINING.eval_every, steps))
+        )
+    )
+    model = lm.build(
+        MASKED_MODEL, vocab_size=len(tokenizer), seed=seed, special_ids={"pad": tokenizer.pad_token_id}
+    )
     started = time.time()
     history = lm.train(
-        model, train_blocks, config, valid=valid_blocks, seed=seed, mask_id=tokenizer.mask_token_id,
-        special_ids=special_ids(tokenizer), device=device, flops=compute.flops_per_token(model, MASKED_MODEL.context), progress=progress,
+        model,
+        train_blocks,
+        config,
+        valid=valid_blocks,
+        seed=seed,
+        mask_id=tokenizer.mask_token_id,
+        special_ids=special_ids(tokenizer),
+        device=device,
+        flops=compute.flops_per_token(model, MASKED_MODEL.context),
+        progress=progress,
     )
     model.to("cpu").half().save_pretrained(str(out))  # float16 halves the file; it is read back as float32
     tokenizer.save_pretrained(str(out))
@@ -89,8 +111,14 @@ def pretrain_masked(out: Path, *, steps: int | None = None, seed: int = 0, devic
     return history
 
 
-def compare_masking(probabilities: tuple[float, ...], *, steps: int = 1500, seed: int = 0, device: str = "cpu",
-                    eval_every: int = 250) -> list[dict]:
+def compare_masking(
+    probabilities: tuple[float, ...],
+    *,
+    steps: int = 1500,
+    seed: int = 0,
+    device: str = "cpu",
+    eval_every: int = 250,
+) -> list[dict]:
     """Runs of :data:`MASKED_MODEL` that differ only in the share of tokens chosen for masking.
 
     Each returns ``{"mask_probability", "steps", "history"}``, the history scoring held-out ``[MASK]``
@@ -100,11 +128,32 @@ def compare_masking(probabilities: tuple[float, ...], *, steps: int = 1500, seed
     train_blocks, valid_blocks = wiki_blocks(tokenizer, block=MASKED_MODEL.context)
     runs = []
     for probability in probabilities:
-        model = lm.build(MASKED_MODEL, vocab_size=len(tokenizer), seed=seed, special_ids={"pad": tokenizer.pad_token_id})
-        config = dataclasses.replace(MASKED_TRAINING, steps=steps, eval_every=eval_every, mask_probability=probability)
-        history = lm.train(model, train_blocks, config, valid=valid_blocks[:150], seed=seed, mask_id=tokenizer.mask_token_id,
-                           special_ids=special_ids(tokenizer), device=device, progress=False)
-        runs.append({"mask_probability": probability, "steps": steps, "lr": config.lr, "batch": config.batch, "history": history})
+        model = lm.build(
+            MASKED_MODEL, vocab_size=len(tokenizer), seed=seed, special_ids={"pad": tokenizer.pad_token_id}
+        )
+        config = dataclasses.replace(
+            MASKED_TRAINING, steps=steps, eval_every=eval_every, mask_probability=probability
+        )
+        history = lm.train(
+            model,
+            train_blocks,
+            config,
+            valid=valid_blocks[:150],
+            seed=seed,
+            mask_id=tokenizer.mask_token_id,
+            special_ids=special_ids(tokenizer),
+            device=device,
+            progress=False,
+        )
+        runs.append(
+            {
+                "mask_probability": probability,
+                "steps": steps,
+                "lr": config.lr,
+                "batch": config.batch,
+                "history": history,
+            }
+        )
     return runs
 
 
@@ -115,7 +164,9 @@ def masking_log(folder: Path | None = None) -> list[dict]:
 
 def _build_wiki_bert(folder: Path) -> None:
     if not (SHIPPED / "model.safetensors").is_file():
-        raise FileNotFoundError(f"{SHIPPED} lacks model.safetensors: reinstall tlcourse, or run tools/pretrain_masked.py.")
+        raise FileNotFoundError(
+            f"{SHIPPED} lacks model.safetensors: reinstall tlcourse, or run tools/pretrain_masked.py."
+        )
     for path in SHIPPED.iterdir():
         shutil.copyfile(path, folder / path.name)
 
@@ -139,8 +190,13 @@ def sentence_features(model, tokenizer, texts: list[str], *, batch: int = 50) ->
     encoder = getattr(model, "bert", model)
     rows = []
     for start in range(0, len(texts), batch):
-        encoded = tokenizer(texts[start : start + batch], padding=True, truncation=True,
-                            max_length=encoder.config.max_position_embeddings, return_tensors="pt")
+        encoded = tokenizer(
+            texts[start : start + batch],
+            padding=True,
+            truncation=True,
+            max_length=encoder.config.max_position_embeddings,
+            return_tensors="pt",
+        )
         hidden = encoder(**encoded).last_hidden_state  # (B, T, width)
         mask = encoded["attention_mask"].unsqueeze(-1).float()
         rows.append((hidden * mask).sum(1) / mask.sum(1))
@@ -167,13 +223,29 @@ ASSETS = (
     assets.Asset(
         "wiki_wordpiece",
         "a 4,096-piece WordPiece tokenizer trained on the bundled Wikipedia (lower-cased)",
-        {p: assets.Built(_build_wordpiece, "2", f"trained with the tokenizers library on {_SOURCE}; shipped with wiki_bert", "CC BY-SA 4.0 (text); Apache-2.0 (code)") for p in ("tiny", "small", "full")},
+        {
+            p: assets.Built(
+                _build_wordpiece,
+                "2",
+                f"trained with the tokenizers library on {_SOURCE}; shipped with wiki_bert",
+                "CC BY-SA 4.0 (text); Apache-2.0 (code)",
+            )
+            for p in ("tiny", "small", "full")
+        },
         lambda folder, profile: tokenization.load(folder),
     ),
     assets.Asset(
         "wiki_bert",
         "a 4-layer, 128-wide masked language model pretrained by the course on the bundled Wikipedia",
-        {p: assets.Built(_build_wiki_bert, "2", f"tools/pretrain_masked.py on {_SOURCE}, shipped in tlcourse/data", "Apache-2.0") for p in ("tiny", "small", "full")},
+        {
+            p: assets.Built(
+                _build_wiki_bert,
+                "2",
+                f"tools/pretrain_masked.py on {_SOURCE}, shipped in tlcourse/data",
+                "Apache-2.0",
+            )
+            for p in ("tiny", "small", "full")
+        },
         _load_wiki_bert,
     ),
 )

@@ -52,12 +52,17 @@ def cross_validate_features(
     """
     features, labels = numpy.asarray(features), numpy.asarray(labels)
     if len(features) != len(labels) or len(labels) != len(dataset):
-        raise ValueError(f"features ({len(features)}), labels ({len(labels)}) and dataset ({len(dataset)}) must have one row per example.")
+        raise ValueError(
+            f"features ({len(features)}), labels ({len(labels)}) and dataset ({len(dataset)}) must have one "
+            f"row per example."
+        )
 
     def score(train: numpy.ndarray, held_out: numpy.ndarray) -> tuple[float, float]:
         probe = make_probe().fit(features[train], labels[train])
-        return (float(numpy.mean(probe.predict(features[held_out]) == labels[held_out])),
-                float(numpy.mean(probe.predict(features[train]) == labels[train])))
+        return (
+            float(numpy.mean(probe.predict(features[held_out]) == labels[held_out])),
+            float(numpy.mean(probe.predict(features[train]) == labels[train])),
+        )
 
     both = folds.cross_validate(score, dataset, repeats=repeats)  # (repeats, folds, 2)
     return ProbeScores(both[..., 0], both[..., 1])
@@ -72,13 +77,22 @@ def probe_layers(
     repeats: int | None = None,
 ) -> list[ProbeScores]:
     """:func:`cross_validate_features` on each layer of ``features`` ``(L, n, D)``: one result per layer."""
-    return [cross_validate_features(make_probe, layer, labels, dataset, repeats=repeats) for layer in numpy.asarray(features)]
+    return [
+        cross_validate_features(make_probe, layer, labels, dataset, repeats=repeats)
+        for layer in numpy.asarray(features)
+    ]
 
 
-def feature_curve(features: numpy.ndarray, dataset, *, sizes: Sequence[int | None] = (10, 20, 50, 100, None),
-                  make_model: Callable[[], object] | None = None,
-                  repeats: int | None = None) -> dict[int, numpy.ndarray]:
-    """Frozen ``features`` ``(n, D)`` + a fresh classifier at each number of labels: ``{n: (repeats, folds)}``.
+def feature_curve(
+    features: numpy.ndarray,
+    dataset,
+    *,
+    sizes: Sequence[int | None] = (10, 20, 50, 100, None),
+    make_model: Callable[[], object] | None = None,
+    repeats: int | None = None,
+) -> dict[int, numpy.ndarray]:
+    """Frozen ``features`` ``(n, D)`` + a fresh classifier at each number of labels: ``{n: (repeats,
+    folds)}``.
 
     The same folds and the same drawn training sentences as :func:`tlcourse.baseline.learning_curve`,
     so the two curves are paired fold by fold (lesson 05). The classifier defaults to

@@ -51,8 +51,7 @@ PROFILES: dict[str, Profile] = {
         name="full",
         where="Colab or another machine with a GPU",
         meaning=(
-            "The checkpoints and data sets the papers used: the numbers can be set beside the "
-            "published ones."
+            "The checkpoints and data sets the papers used: the numbers can be set beside the published ones."
         ),
         needs_hub=True,
     ),

@@ -33,7 +33,5 @@ def binder_url(notebook: str) -> str:
 
 def badges(notebook: str) -> str:
     """The Markdown line of "Open in Colab" and "launch binder" badges for ``notebook``."""
-    return (
-        f"[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]({colab_url(notebook)}) "
-        f"[![Binder](https://mybinder.org/badge_logo.svg)]({binder_url(notebook)})"
-    )
+    colab = "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+    return f"{colab}({colab_url(notebook)}) [![Binder](https://mybinder.org/badge_logo.svg)]({binder_url(notebook)})"

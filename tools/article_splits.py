@@ -25,8 +25,11 @@ def main() -> None:
         before, after = cache_lm.perplexity(test, weight=0.0), cache_lm.perplexity(test, weight=weight)
         control = cache_lm.perplexity(cache_lm.score(bigram, split.test, control=True), weight=weight)
         change = stats.t_interval(cache_lm.per_document(test, weight=weight))
-        print(f"split {k}: both - left {both}; right - left {right.mean:+.3f}; cache weight {weight}: "
-              f"{before:.0f} -> {after:.0f} ({after / before - 1:+.0%}), control {control:.0f}; per article {change}")
+        print(
+            f"split {k}: both - left {both}; right - left {right.mean:+.3f}; cache weight {weight}: "
+            f"{before:.0f} -> {after:.0f} ({after / before - 1:+.0%}), control {control:.0f}; per article "
+            f"{change}"
+        )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ BINDER_MB = 2048  # Binder stops a session above 2 GB
 
 
 def title(notebook_path: Path) -> str:
-    """The lesson's title: its first Markdown line without ``#`` and number, e.g. ``The map of transfer learning``."""
+    """The lesson's title: its first Markdown line without ``#`` and number, e.g. ``The map of transfer
+    learning``."""
     first = nbformat.read(notebook_path, as_version=4).cells[0].source.splitlines()[0]
     return re.sub(r"^#\s*\d+\s*[·.:-]?\s*", "", first).strip()
 
@@ -29,7 +30,11 @@ def table_rows(path: Path) -> list[list[str]]:
     path = Path(path)
     if not path.exists():
         return []
-    return [[c.strip() for c in line.split("|")[1:-1]] for line in path.read_text(encoding="utf-8").splitlines() if line.startswith("|")]
+    return [
+        [c.strip() for c in line.split("|")[1:-1]]
+        for line in path.read_text(encoding="utf-8").splitlines()
+        if line.startswith("|")
+    ]
 
 
 def measured_seconds(root: Path) -> dict[str, float]:
@@ -45,7 +50,8 @@ def measured_seconds(root: Path) -> dict[str, float]:
 
 
 def small_estimates(root: Path) -> dict[str, str]:
-    """Each estimated lesson's ``small`` label from ``benchmarks/small_memory.md`` (stand-in runs): time and peak,
+    """Each estimated lesson's ``small`` label from ``benchmarks/small_memory.md`` (stand-in runs): time and
+    peak,
     or that it went over Binder's cap."""
     estimates = {}
     for cells in table_rows(Path(root) / "benchmarks" / "small_memory.md"):
@@ -88,7 +94,8 @@ def table(root: Path) -> str:
         timing = f" ({seconds:.0f} s)" if seconds is not None else " (not yet measured)"
         estimate = small.get(lesson, " (not yet estimated)")
         lines.append(
-            f"| {number} | [{title(path)}]({notebook}) | {uses(lesson, 'tiny')}{timing} | {uses(lesson, 'small')}{estimate} | "
+            f"| {number} | [{title(path)}]({notebook}) | {uses(lesson, 'tiny')}{timing} | "
+            f"{uses(lesson, 'small')}{estimate} | "
             f"{uses(lesson, 'full')} | {project.badges(notebook)} |"
         )
     return "\n".join(lines)

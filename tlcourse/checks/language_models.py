@@ -76,7 +76,9 @@ def unigram_cross_entropy(answer) -> core.Result:
 def _tiny_gpt2(seed: int = 0):
     import transformers
 
-    config = transformers.GPT2Config(vocab_size=31, n_positions=16, n_embd=16, n_layer=1, n_head=2, bos_token_id=0, eos_token_id=0)
+    config = transformers.GPT2Config(
+        vocab_size=31, n_positions=16, n_embd=16, n_layer=1, n_head=2, bos_token_id=0, eos_token_id=0
+    )
     with folds.torch_seeded(seed):
         return transformers.GPT2LMHeadModel(config).eval()
 
