@@ -162,7 +162,8 @@ LESSONS: dict[str, tuple[str, ...]] = {
 
 #: Concept modules that declare assets of their own next to the code that builds them: each has an
 #: ``ASSETS`` tuple of :class:`Asset` and a ``LESSONS`` dict, merged into the registry on first use.
-DECLARING_MODULES = ("tlcourse.word2vec", "tlcourse.contextual", "tlcourse.pretraining", "tlcourse.sentences", "tlcourse.finetuning")
+DECLARING_MODULES = ("tlcourse.word2vec", "tlcourse.contextual", "tlcourse.pretraining", "tlcourse.sentences", "tlcourse.finetuning",
+                     "tlcourse.adapters")
 _merged = False
 
 
