@@ -198,3 +198,24 @@ def test_small_profile_encoder_from_a_hub_layout_takes_adapters(offline_hub):  #
         "encoder",
         "sentiment",
     )
+
+
+@pytest.mark.parametrize("family", ["mpnet", "distilbert"])
+def test_other_families_get_lora_and_bottlenecks_where_the_papers_put_them(family):
+    import transformers
+
+    if family == "mpnet":  # full's encoder (all-mpnet-base-v2)
+        config = transformers.MPNetConfig(
+            vocab_size=100, hidden_size=16, num_hidden_layers=2, num_attention_heads=2, intermediate_size=32
+        )
+        make, expected = transformers.MPNetModel, ["attention.attn.o", "output.dense"]
+    else:  # lesson 05's small classifier
+        config = transformers.DistilBertConfig(vocab_size=100, dim=16, n_layers=2, n_heads=2, hidden_dim=32)
+        make, expected = transformers.DistilBertModel, ["attention.out_lin", "ffn.lin2"]
+    lora = adapters.add_lora(make(config), r=2, seed=0)
+    assert adapters.trainable_share(lora)[0] == 2 * 2 * 2 * (16 + 16)
+    bottlenecked = adapters.add_bottlenecks(make(config), size=4, seed=0)
+    names = [n for n, m in bottlenecked.named_modules() if isinstance(m, adapters.Bottleneck)]
+    assert [n.split(".", 3)[-1] for n in names] == expected * 2
+    ids = torch.tensor([[3, 4, 5]])
+    assert bottlenecked(input_ids=ids, attention_mask=torch.ones_like(ids)).last_hidden_state.shape == (1, 3, 16)
