@@ -206,6 +206,7 @@ LESSONS: dict[str, tuple[str, ...]] = {
     "04_language_model_pretraining": ("wiki", "wiki_wordpiece", "wiki_bert", "movie_reviews", "encoder"),
     # In tiny both point at bundled assets (encoder, movie_reviews), built on first use; nothing else needed.
     "05_fine_tuning_bert": ("classifier_base", "sentiment"),
+    "09_hubs_and_adapters": ("encoder", "sentiment"),
     # Whole Wikipedia articles come straight from gensim's dump (documents.py); lesson 04's model and
     # tokenizer.
     "10_beyond_next_word": ("wiki", "wiki_wordpiece", "wiki_bert"),
