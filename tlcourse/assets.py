@@ -10,6 +10,8 @@ packages ship. :func:`path` gives an asset's folder, building or downloading it 
 
 A module that declares assets keeps an ``ASSETS`` tuple of :class:`Asset` beside the code that builds
 them and is named in :func:`declaring_modules`; each lesson's list of assets lives in :data:`LESSONS`.
+Over 350 lines because the three kinds of asset (built here, from the hub, from a package-index archive)
+are looked up, cached, checked and described in one place, with the assets every lesson shares.
 """
 
 from __future__ import annotations

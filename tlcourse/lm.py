@@ -3,7 +3,8 @@
 Lesson 04 builds both objectives by hand (:func:`shift_for_next_word`, :func:`mask_tokens`), checks
 them against the library, and trains models with :func:`train`: AdamW, linear warm-up, cosine decay,
 on packed blocks of token ids, recording loss against tokens seen, compute (:mod:`tlcourse.compute`)
-and wall time.
+and wall time. Over 350 lines (in ruff's layout) because both objectives share the models, the loop and
+its evaluation, and lesson 04 reads them side by side.
 
 >>> from tlcourse import lm
 >>> model = lm.build(lm.ModelConfig(kind="causal", layers=2), vocab_size=4096, seed=0)  # doctest: +SKIP

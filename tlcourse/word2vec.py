@@ -4,6 +4,8 @@ Lesson 01 builds skip-gram by hand (:mod:`tlcourse.skipgram`), then uses this mo
 asset (gensim's ``Word2Vec`` trained on the bundled Wikipedia + Lee text), the ``pretrained_vectors``
 asset (GloVe or the Google News vectors in ``small``/``full``), analogies with and without the query
 words, analogy accuracy with its coverage, and WordSim-353 / SimLex-999 with out-of-vocabulary rates.
+Near 400 lines (in ruff's layout) because training and evaluating word vectors are taught together; the
+evaluation half (analogies, word-pair similarity, the seed measures) is the candidate to move out first.
 
 >>> from tlcourse import assets, word2vec
 >>> vectors = assets.load("word2vec", "tiny")                   # doctest: +SKIP
