@@ -208,6 +208,20 @@ LESSONS: dict[str, tuple[str, ...]] = {
     "04_language_model_pretraining": ("wiki", "wiki_wordpiece", "wiki_bert", "movie_reviews", "encoder"),
     # In tiny both point at bundled assets (encoder, movie_reviews), built on first use; nothing else needed.
     "05_fine_tuning_bert": ("classifier_base", "sentiment"),
+    # The encoder's tokenizer only (section 4); the rest: package-index archives, the same in every profile.
+    "08_cross_lingual_transfer": (
+        "wiki",
+        "lee",
+        "glove_en",
+        "fasttext_fr",
+        "dictionary_en_fr",
+        "sentiment_domains",
+        "encoder",
+        "ui_strings_fr_fr",
+        "ui_strings_de_de",
+        "ui_strings_ru_ru",
+        "ui_strings_zh_cn",
+    ),
     "09_hubs_and_adapters": ("encoder", "sentiment"),
     # Whole Wikipedia articles come straight from gensim's dump (documents.py); lesson 04's model and
     # tokenizer.

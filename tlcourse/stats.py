@@ -71,6 +71,20 @@ def percentile_interval(samples, *, point: float | None = None, level: float = 0
     return Estimate(centre, float(low), float(high), float(samples.std(ddof=1)), samples.size, level)
 
 
+def wilson_interval(hits: int, n: int, *, level: float = 0.95) -> Estimate:
+    """A proportion ``hits / n`` (P@1, accuracy on one test set) with Wilson's score interval (Wilson 1927).
+
+    ``spread`` is the binomial standard error ``sqrt(p (1 - p) / n)``. Lesson 08 uses it for P@1.
+    """
+    if n < 1 or not 0 <= hits <= n:
+        raise ValueError(f"Need 0 <= hits <= n and n >= 1, got hits={hits}, n={n}.")
+    p, z = hits / n, _stats.norm.ppf(0.5 + level / 2)
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * numpy.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    spread = float(numpy.sqrt(p * (1 - p) / n))
+    return Estimate(float(p), float(centre - half), float(centre + half), spread, n, level)
+
+
 def paired_difference(
     a, b, *, n_train: int | None = None, n_test: int | None = None, level: float = 0.95
 ) -> Estimate:
