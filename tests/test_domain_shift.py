@@ -1,4 +1,4 @@
-"""tlcourse.domain_shift: balanced subsamples, splits from the fixed folds, the matrix against a loop written out."""
+"""tlcourse.domain_shift: balanced subsamples, splits from the fixed folds, the matrix against a loop."""
 
 from __future__ import annotations
 
@@ -9,13 +9,15 @@ from tlcourse import baseline, domain_shift, sentiment_domains
 
 
 def _domain(words: tuple[str, str], n: int = 60, positive_share: float = 0.7, noise: str = "x"):
-    """Rated rows the real converter turns into a dataset: ``words[1]`` in positive texts, ``words[0]`` else."""
+    """Rated rows the real converter makes a dataset of: ``words[1]`` in positive texts, else ``words[0]``."""
     rng = numpy.random.default_rng(len(words[0]) + n)
     rows = []
     for i in range(n):
         positive = i < positive_share * n
         filler = " ".join(rng.choice(["the", "a", "it", "was", noise, "and"], size=4))
-        rows.append({"id": str(i), "score": 2.0 if positive else -2.0, "text": f"{filler} {words[positive]} {i}"})
+        rows.append(
+            {"id": str(i), "score": 2.0 if positive else -2.0, "text": f"{filler} {words[positive]} {i}"}
+        )
     rows.append({"id": "neutral", "score": 0.1, "text": "neutral and dropped"})
     return sentiment_domains.to_dataset(rows)
 
@@ -51,7 +53,9 @@ def test_split_is_thirty_percent_stratified_and_differs_between_repeats(domains)
 
 
 def test_cross_domain_matches_a_loop_written_out_with_scikit_learn(domains):
-    matrix = domain_shift.cross_domain(domain_shift.text_model(baseline.tfidf_logreg, domains), domains, repeats=2)
+    matrix = domain_shift.cross_domain(
+        domain_shift.text_model(baseline.tfidf_logreg, domains), domains, repeats=2
+    )
     assert matrix.shape == (2, 2, 2)
     names = list(domains)
     for r in range(2):
@@ -59,20 +63,28 @@ def test_cross_domain_matches_a_loop_written_out_with_scikit_learn(domains):
             for j, b in enumerate(names):
                 train, _ = domain_shift.split(domains[a], r)
                 _, test = domain_shift.split(domains[b], r)
-                model = baseline.tfidf_logreg().fit([domains[a]["text"][k] for k in train],
-                                                    numpy.asarray(domains[a]["label"])[train])
+                model = baseline.tfidf_logreg().fit(
+                    [domains[a]["text"][k] for k in train], numpy.asarray(domains[a]["label"])[train]
+                )
                 predicted = model.predict([domains[b]["text"][k] for k in test])
-                assert matrix[r, i, j] == pytest.approx(numpy.mean(predicted == numpy.asarray(domains[b]["label"])[test]))
+                assert matrix[r, i, j] == pytest.approx(
+                    numpy.mean(predicted == numpy.asarray(domains[b]["label"])[test])
+                )
     within, across = domain_shift.in_and_across(matrix)
-    assert within.mean() > 0.9 and across.mean() < within.mean() - 0.2  # the sentiment words do not carry over
+    assert (
+        within.mean() > 0.9 and across.mean() < within.mean() - 0.2
+    )  # the sentiment words do not carry over
 
 
 def test_feature_model_reads_the_features_given(domains):
-    features = {name: numpy.c_[numpy.asarray(data["label"]), numpy.ones(len(data))] for name, data in domains.items()}
+    features = {
+        name: numpy.c_[numpy.asarray(data["label"]), numpy.ones(len(data))] for name, data in domains.items()
+    }
     from sklearn import linear_model
 
-    matrix = domain_shift.cross_domain(domain_shift.feature_model(linear_model.LogisticRegression, features, domains),
-                                       domains, repeats=1)
+    matrix = domain_shift.cross_domain(
+        domain_shift.feature_model(linear_model.LogisticRegression, features, domains), domains, repeats=1
+    )
     assert numpy.all(matrix == 1.0)  # the label is a feature in every domain
 
 
@@ -96,14 +108,19 @@ def test_oov_rate_and_overlap_count_tokens_and_types_by_hand():
 def test_domain_classifier_separates_domains_with_their_own_words(domains):
     accuracy = domain_shift.domain_classifier(domains["films"]["text"], domains["phones"]["text"], seed=0)
     assert accuracy.shape == (5,) and accuracy.mean() > 0.9
-    same = domain_shift.domain_classifier(domains["films"]["text"][::2], domains["films"]["text"][1::2], seed=0)
+    same = domain_shift.domain_classifier(
+        domains["films"]["text"][::2], domains["films"]["text"][1::2], seed=0
+    )
     assert same.mean() < 0.75  # two halves of one domain are hard to tell apart
 
 
 def test_lexicon_scores_sum_word_ratings():
     lexicon = {"good": 1.9, "bad": -2.5, "don't": -0.5}
     assert domain_shift.lexicon_scores(["Good, GOOD film", "bad", "don't know"], lexicon).tolist() == [
-        pytest.approx(3.8), -2.5, -0.5]
+        pytest.approx(3.8),
+        -2.5,
+        -0.5,
+    ]
 
 
 def test_lexicon_accuracy_on_real_lexicon_words(domains):

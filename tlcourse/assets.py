@@ -172,6 +172,11 @@ LESSONS: dict[str, tuple[str, ...]] = {
     "04_language_model_pretraining": ("wiki", "wiki_wordpiece", "wiki_bert", "movie_reviews", "encoder"),
     # In tiny both point at bundled assets (encoder, movie_reviews), built on first use; nothing else needed.
     "05_fine_tuning_bert": ("classifier_base", "sentiment"),
+    # tiny: VADER's four domains (the vaderSentiment sdist); small/full: hub tweets, Amazon, movies; VADER's NYT.
+    "06_domain_adaptation": (
+        "sentiment_domains", "tweet_sentiment", "amazon_polarity", "movie_reviews", "encoder", "wiki",
+        "wiki_wordpiece", "wiki_bert",
+    ),
 }
 
 
@@ -182,10 +187,20 @@ def declaring_modules() -> tuple[ModuleType, ...]:
     Imported when the registry is first used, not at import time, because they import this module for
     :class:`Asset`, :class:`Built` and :class:`Hub`.
     """
-    from tlcourse import dictionary, finetuning, pretraining, sentences, sentiment_domains, ui_strings, vector_sets, word2vec
+    from tlcourse import (
+        dictionary,
+        domain_data,
+        finetuning,
+        pretraining,
+        sentences,
+        sentiment_domains,
+        ui_strings,
+        vector_sets,
+        word2vec,
+    )
 
     return (
-        sys.modules[__name__], word2vec, sentences, pretraining, finetuning,
+        sys.modules[__name__], word2vec, sentences, pretraining, finetuning, domain_data,
         # taken from package archives on the package index
         sentiment_domains, vector_sets, ui_strings, dictionary,
     )

@@ -55,8 +55,12 @@ def split(dataset, repeat: int) -> tuple[numpy.ndarray, numpy.ndarray]:
     return numpy.flatnonzero(~test), numpy.flatnonzero(test)
 
 
-def cross_domain(fit_predict: Callable[[str, numpy.ndarray, str, numpy.ndarray], numpy.ndarray],
-                 domains: Mapping[str, object], *, repeats: int = 5) -> numpy.ndarray:
+def cross_domain(
+    fit_predict: Callable[[str, numpy.ndarray, str, numpy.ndarray], numpy.ndarray],
+    domains: Mapping[str, object],
+    *,
+    repeats: int = 5,
+) -> numpy.ndarray:
     """Accuracy of a model trained on each domain's training part, on every domain's test part.
 
     ``fit_predict(train_domain, train_idx, test_domain, test_idx)`` returns predicted labels of the test
@@ -76,7 +80,7 @@ def cross_domain(fit_predict: Callable[[str, numpy.ndarray, str, numpy.ndarray],
 
 
 def in_and_across(matrix: numpy.ndarray) -> tuple[numpy.ndarray, numpy.ndarray]:
-    """Per repeat, the mean of the diagonal (in-domain) and of the rest (across domains): ``(R,)``, ``(R,)``."""
+    """Per repeat, the mean of the diagonal (in-domain) and of the rest (across domains): two ``(R,)``."""
     matrix = numpy.asarray(matrix, dtype=float)
     d = matrix.shape[-1]
     diagonal = numpy.eye(d, dtype=bool)
@@ -95,8 +99,9 @@ def text_model(make_model: Callable[[], object], domains: Mapping[str, object]):
     return fit_predict
 
 
-def feature_model(make_model: Callable[[], object], features: Mapping[str, numpy.ndarray],
-                  domains: Mapping[str, object]):
+def feature_model(
+    make_model: Callable[[], object], features: Mapping[str, numpy.ndarray], domains: Mapping[str, object]
+):
     """A ``fit_predict`` for :func:`cross_domain` on precomputed features ``{domain: (n, D)}``."""
     labels = {name: numpy.asarray(data["label"]) for name, data in domains.items()}
 
@@ -133,15 +138,17 @@ def overlap(a_texts: Sequence[str], b_texts: Sequence[str]) -> float:
     return len(a & b) / len(a | b)
 
 
-def pairwise(measure: Callable[[Sequence[str], Sequence[str]], float],
-             texts: Mapping[str, Sequence[str]]) -> numpy.ndarray:
+def pairwise(
+    measure: Callable[[Sequence[str], Sequence[str]], float], texts: Mapping[str, Sequence[str]]
+) -> numpy.ndarray:
     """``measure(texts[i], texts[j])`` for every ordered pair of domains: ``(D, D)``."""
     names = list(texts)
     return numpy.array([[measure(texts[a], texts[b]) for b in names] for a in names])
 
 
-def domain_classifier(a_texts: Sequence[str], b_texts: Sequence[str], *, seed: int = 0,
-                      splits: int = 5) -> numpy.ndarray:
+def domain_classifier(
+    a_texts: Sequence[str], b_texts: Sequence[str], *, seed: int = 0, splits: int = 5
+) -> numpy.ndarray:
     """Held-out accuracy of TF-IDF + LR telling domain ``a`` from ``b`` (equal counts): ``(splits,)``.
 
     Stratified ``splits``-fold cross-validation, shuffled with ``seed``. Near 1.0 means the domains are
@@ -170,13 +177,18 @@ def lexicon_scores(texts: Sequence[str], lexicon: Mapping[str, float]) -> numpy.
     import re
 
     pattern = re.compile(r"[a-z']+")
-    return numpy.array([sum(lexicon.get(token, 0.0) for token in pattern.findall(text.lower()))
-                        for text in texts])
+    return numpy.array(
+        [sum(lexicon.get(token, 0.0) for token in pattern.findall(text.lower())) for text in texts]
+    )
 
 
 def lexicon_accuracy(dataset, lexicon: Mapping[str, float], *, repeats: int = 5) -> numpy.ndarray:
     """Accuracy of "positive when the lexicon sum is > 0" on each repeat's test part: ``(repeats,)``."""
     predicted = (lexicon_scores(dataset["text"], lexicon) > 0).astype(int)
     labels = numpy.asarray(dataset["label"])
-    return numpy.array([numpy.mean(predicted[test] == labels[test]) for _, test in
-                        (split(dataset, r) for r in range(repeats))])
+    return numpy.array(
+        [
+            numpy.mean(predicted[test] == labels[test])
+            for _, test in (split(dataset, r) for r in range(repeats))
+        ]
+    )
