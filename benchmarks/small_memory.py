@@ -150,8 +150,8 @@ def _synthetic_amazon_polarity(folder: Path) -> None:
     (folder / "amazon_polarity").mkdir()
     n = 400_000
     bodies = [" ".join(rng.choices(words, k=rng.randint(20, 130))) for _ in range(n)]
-    datasets.Dataset.from_dict({"label": [i % 2 for i in range(n)], "title": ["a title"] * n, "content": bodies}
-                               ).to_parquet(str(folder / "amazon_polarity" / "test-00000-of-00001.parquet"))
+    rows = {"label": [i % 2 for i in range(n)], "title": ["a title"] * n, "content": bodies}
+    datasets.Dataset.from_dict(rows).to_parquet(str(folder / "amazon_polarity" / "test-00000-of-00001.parquet"))
 
 
 #: Stand-ins by hub id; an asset without one is reported as not estimated.
