@@ -151,7 +151,8 @@ def _synthetic_amazon_polarity(folder: Path) -> None:
     n = 400_000
     bodies = [" ".join(rng.choices(words, k=rng.randint(20, 130))) for _ in range(n)]
     rows = {"label": [i % 2 for i in range(n)], "title": ["a title"] * n, "content": bodies}
-    datasets.Dataset.from_dict(rows).to_parquet(str(folder / "amazon_polarity" / "test-00000-of-00001.parquet"))
+    target = folder / "amazon_polarity" / "test-00000-of-00001.parquet"
+    datasets.Dataset.from_dict(rows).to_parquet(str(target))
 
 
 #: Stand-ins by hub id; an asset without one is reported as not estimated.
