@@ -134,6 +134,33 @@ def _random_vectors(rows: int, dimensions: int, binary: bool = False) -> Callabl
     return write
 
 
+def _synthetic_tweet_eval(folder: Path) -> None:
+    """tweet_eval's sentiment training set: 45,615 tweets of about 20 words, labels 0/1/2."""
+    import datasets
+
+    rng = random.Random(0)
+    words = [f"w{i}" for i in range(5000)]
+    (folder / "sentiment").mkdir()
+    texts = [" ".join(rng.choices(words, k=rng.randint(8, 30))) for _ in range(45_615)]
+    datasets.Dataset.from_dict({"text": texts, "label": [i % 3 for i in range(len(texts))]}).to_parquet(
+        str(folder / "sentiment" / "train-00000-of-00001.parquet")
+    )
+
+
+def _synthetic_amazon_polarity(folder: Path) -> None:
+    """amazon_polarity's test split: 400,000 reviews (a title and about 75 words), labels 0/1."""
+    import datasets
+
+    rng = random.Random(0)
+    words = [f"w{i}" for i in range(5000)]
+    (folder / "amazon_polarity").mkdir()
+    n = 400_000
+    bodies = [" ".join(rng.choices(words, k=rng.randint(20, 130))) for _ in range(n)]
+    rows = {"label": [i % 2 for i in range(n)], "title": ["a title"] * n, "content": bodies}
+    target = folder / "amazon_polarity" / "test-00000-of-00001.parquet"
+    datasets.Dataset.from_dict(rows).to_parquet(str(target))
+
+
 #: Stand-ins by hub id; an asset without one is reported as not estimated.
 STAND_INS: dict[str, Callable[[Path], None]] = {
     "sentence-transformers/all-MiniLM-L6-v2": _random_minilm,
@@ -143,6 +170,8 @@ STAND_INS: dict[str, Callable[[Path], None]] = {
     "distilbert/distilbert-base-uncased": _random_distilbert,
     "stanfordnlp/sst2": _synthetic_sst2,
     "google-bert/bert-base-uncased": _random_bert_base,
+    "cardiffnlp/tweet_eval": _synthetic_tweet_eval,
+    "fancyzhx/amazon_polarity": _synthetic_amazon_polarity,
 }
 #: Stand-ins by gensim-downloader name: only the rows the lesson reads (its ``limit``) are written.
 DOWNLOADER_STAND_INS: dict[str, Callable[[Path], None]] = {

@@ -48,7 +48,7 @@ def test_files_and_safetensors_header(tiny_bert):
     header = checkpoints.safetensors_header(tiny_bert / "model.safetensors")
     with safe_open(str(tiny_bert / "model.safetensors"), framework="pt") as handle:
         assert set(header) == set(handle.keys())
-        for name in handle:
+        for name in handle.keys():
             assert header[name]["shape"] == list(handle.get_slice(name).get_shape())
 
 

@@ -33,5 +33,5 @@ def test_lesson_declares_its_assets():
     from tlcourse import assets
 
     assets.require_lesson("10_beyond_next_word", profile="tiny")
-    for name in documents.LESSONS["10_beyond_next_word"]:
+    for name in assets.LESSONS["10_beyond_next_word"]:
         assets.get(name)

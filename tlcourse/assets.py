@@ -208,6 +208,18 @@ LESSONS: dict[str, tuple[str, ...]] = {
     "04_language_model_pretraining": ("wiki", "wiki_wordpiece", "wiki_bert", "movie_reviews", "encoder"),
     # In tiny both point at bundled assets (encoder, movie_reviews), built on first use; nothing else needed.
     "05_fine_tuning_bert": ("classifier_base", "sentiment"),
+    # tiny: VADER's four domains (the vaderSentiment sdist); small/full: hub tweets, Amazon, movies; VADER's
+    # NYT.
+    "06_domain_adaptation": (
+        "sentiment_domains",
+        "tweet_sentiment",
+        "amazon_polarity",
+        "movie_reviews",
+        "encoder",
+        "wiki",
+        "wiki_wordpiece",
+        "wiki_bert",
+    ),
     # The encoder's tokenizer only (section 4); the rest: package-index archives, the same in every profile.
     "08_cross_lingual_transfer": (
         "wiki",
@@ -238,6 +250,7 @@ def declaring_modules() -> tuple[ModuleType, ...]:
     """
     from tlcourse import (
         dictionary,
+        domain_data,
         finetuning,
         pretraining,
         sentences,
@@ -253,6 +266,7 @@ def declaring_modules() -> tuple[ModuleType, ...]:
         sentences,
         pretraining,
         finetuning,
+        domain_data,
         # taken from package archives on the package index
         sentiment_domains,
         vector_sets,
