@@ -19,8 +19,9 @@
 # starts at once.
 #
 # Tests: arguments after "test" go to pytest (e.g. -m "not slow" skips the minutes-long integration tests).
-# TLCOURSE_TEST_WORKERS=2 runs test files and notebooks two at a time (pytest-xdist, a whole file or notebook
-# per worker, one torch thread per process and kernel); unset or 1: one at a time, as before.
+# Test files and notebooks run two at a time (pytest-xdist, a whole file or notebook per worker, one torch
+# thread per process and kernel): on 2 cores that beats one at a time with two threads. TLCOURSE_TEST_WORKERS
+# sets how many (1: one at a time).
 set -euo pipefail
 
 mode="${1:-}"
@@ -109,7 +110,7 @@ fi
 cache="$(mktemp -d "${TMPDIR:-/tmp}/tlcourse-cache.XXXXXX")"
 trap 'rm -rf "$cache"' EXIT
 export TLCOURSE_CACHE="$cache" TLCOURSE_PROFILE=tiny
-workers="${TLCOURSE_TEST_WORKERS:-1}"
+workers="${TLCOURSE_TEST_WORKERS:-2}"
 if [[ ! "$workers" =~ ^[0-9]+$ || "$workers" -lt 1 ]]; then
     echo "TLCOURSE_TEST_WORKERS must be a whole number of workers (e.g. 2), not '$workers'" >&2
     exit 2
