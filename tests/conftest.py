@@ -69,3 +69,34 @@ def assert_exercise_both_ways(lesson: str, name: str, run_check) -> None:
     assert blank.status == core.NOT_DONE, f"{name}: the blank was judged {blank.status}: {blank.message}"
     sentinel = object()
     assert blank.use(sentinel) is sentinel
+
+
+def standard_check_tests(lesson: str, exercises: list, package: dict, *, garbage: tuple = ()):
+    """The three tests every lesson's checks get, parametrized over ``exercises`` (``(name, check)`` pairs).
+
+    The solution passes and the blank is "not done"; the package's own version passes; nonsense (and
+    ``garbage``, answers of the lesson's own types) is "not done" or "wrong", never an exception. A test
+    module takes them by name: ``test_a, test_b, test_c = standard_check_tests(...)``.
+    """
+    from tlcourse.checks import core
+
+    answers = (None, 42, "text", lambda *a, **k: 1 / 0, *garbage)
+
+    @pytest.mark.parametrize("name, run_check", exercises)
+    def test_solution_passes_and_blank_is_not_done(name, run_check):
+        assert_exercise_both_ways(lesson, name, run_check)
+
+    @pytest.mark.parametrize("name, run_check", exercises)
+    def test_package_versions_pass(name, run_check):
+        assert run_check(package[name]).status == core.PASSED
+
+    @pytest.mark.parametrize("name, run_check", exercises)
+    def test_checks_never_raise_on_garbage(name, run_check):
+        for answer in answers:
+            assert run_check(answer).status in (core.NOT_DONE, core.WRONG)
+
+    return (
+        test_solution_passes_and_blank_is_not_done,
+        test_package_versions_pass,
+        test_checks_never_raise_on_garbage,
+    )

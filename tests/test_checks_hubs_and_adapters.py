@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from conftest import assert_exercise_both_ways
+from conftest import standard_check_tests
 
 from tlcourse import adapters, bert
 from tlcourse.checks import core
@@ -21,20 +21,11 @@ PACKAGE = {
 }
 
 
-@pytest.mark.parametrize("name, run_check", EXERCISES)
-def test_solution_passes_and_blank_is_not_done(name, run_check):
-    assert_exercise_both_ways(LESSON, name, run_check)
-
-
-@pytest.mark.parametrize("name, run_check", EXERCISES)
-def test_package_versions_pass(name, run_check):
-    assert run_check(PACKAGE[name]).status == core.PASSED
-
-
-@pytest.mark.parametrize("name, run_check", EXERCISES)
-def test_checks_never_raise_on_garbage(name, run_check):
-    for answer in (None, 42, "text", lambda *a, **k: 1 / 0, lambda *a, **k: torch.zeros(3)):
-        assert run_check(answer).status in (core.NOT_DONE, core.WRONG)
+(
+    test_solution_passes_and_blank_is_not_done,
+    test_package_versions_pass,
+    test_checks_never_raise_on_garbage,
+) = standard_check_tests(LESSON, EXERCISES, PACKAGE, garbage=(lambda *a, **k: torch.zeros(3),))
 
 
 def _unmasked(q, k, v, mask):
