@@ -90,22 +90,22 @@ def test_movie_reviews_are_decoded_and_folded(shared_cache):
     assert len(reviews) == 200 and sum(reviews["label"]) == 100
     assert any("clichés" in text for text in reviews["text"])  # cp1252 byte 0xE9, read correctly
     assert not any("\ufffd" in text for text in reviews["text"])
-    folds = numpy.asarray(reviews["folds"])
-    assert folds.shape == (200, corpora.N_REPEATS)
+    table = numpy.asarray(reviews["folds"])
+    assert table.shape == (200, folds.N_REPEATS)
     labels = numpy.asarray(reviews["label"])
-    for repeat in range(corpora.N_REPEATS):
-        sizes = numpy.bincount(folds[:, repeat])
-        assert sizes.tolist() == [20] * corpora.N_SPLITS
-        for fold in range(corpora.N_SPLITS):  # stratified: 10 of each class in every test fold
-            assert labels[folds[:, repeat] == fold].sum() == 10
-    assert not numpy.array_equal(folds[:, 0], folds[:, 1])  # repeats differ
+    for repeat in range(folds.N_REPEATS):
+        sizes = numpy.bincount(table[:, repeat])
+        assert sizes.tolist() == [20] * folds.N_SPLITS
+        for fold in range(folds.N_SPLITS):  # stratified: 10 of each class in every test fold
+            assert labels[table[:, repeat] == fold].sum() == 10
+    assert not numpy.array_equal(table[:, 0], table[:, 1])  # repeats differ
     # fixed: the same table comes back from scikit-learn with the course's seed
-    numpy.testing.assert_array_equal(folds, corpora.fold_table(labels))
+    numpy.testing.assert_array_equal(table, folds.fold_table(labels))
 
 
 def test_splits_cover_every_example_once_per_repeat(shared_cache):
     reviews = assets.load("movie_reviews", "tiny")
-    seen = numpy.zeros((corpora.N_REPEATS, len(reviews)), dtype=int)
+    seen = numpy.zeros((folds.N_REPEATS, len(reviews)), dtype=int)
     for repeat, _fold, train, test in folds.splits(reviews):
         assert not set(train) & set(test) and len(train) + len(test) == len(reviews)
         seen[repeat, test] += 1
@@ -232,7 +232,7 @@ def test_small_movie_reviews_load_from_a_hub_layout(offline_hub):
     _fake_snapshot(offline_hub, "dataset", spec.repo_id, spec.revision, files)
     reviews = assets.load("movie_reviews", "small")
     assert len(reviews) == 60 and set(reviews.column_names) == {"text", "label", "folds"}
-    assert numpy.asarray(reviews["folds"]).shape == (60, corpora.N_REPEATS)
+    assert numpy.asarray(reviews["folds"]).shape == (60, folds.N_REPEATS)
     assert reviews.features["label"].names == assets.load("movie_reviews", "tiny").features["label"].names
 
 

@@ -10,7 +10,7 @@ import torch
 from conftest import assert_exercise_both_ways
 from sklearn import linear_model, model_selection
 
-from tlcourse import assets, contextual, corpora, probing, sentences
+from tlcourse import assets, contextual, folds, probing, sentences
 from tlcourse.checks import contextual_vectors as check
 from tlcourse.checks import core
 
@@ -224,14 +224,14 @@ def test_cross_validate_features_matches_scikit_learn(reviews):
     labels = numpy.asarray(reviews["label"])
     features = rng.normal(size=(len(labels), 5)) + labels[:, None] * 0.8
     scores = probing.cross_validate_features(probing.linear_probe, features, labels, reviews, repeats=2)
-    assert scores.test.shape == scores.train.shape == (2, corpora.N_SPLITS)
+    assert scores.test.shape == scores.train.shape == (2, folds.N_SPLITS)
     for repeat in range(2):
-        folds = numpy.asarray(reviews["folds"])[:, repeat]
+        test_fold = numpy.asarray(reviews["folds"])[:, repeat]
         reference = model_selection.cross_val_score(
             linear_model.LogisticRegression(solver="liblinear"),
             features,
             labels,
-            cv=model_selection.PredefinedSplit(folds),
+            cv=model_selection.PredefinedSplit(test_fold),
         )
         assert numpy.allclose(scores.test[repeat], reference)
 

@@ -7,7 +7,7 @@ import pytest
 from scipy import stats as scipy_stats
 from sklearn import model_selection
 
-from tlcourse import baseline, corpora, folds, stats
+from tlcourse import baseline, folds, stats
 
 
 def test_t_interval_matches_scipy():
@@ -68,7 +68,7 @@ def test_learning_curve_shapes(shared_cache):
     reviews = assets.load("movie_reviews", "tiny")
     curve = baseline.learning_curve(baseline.tfidf_logreg, reviews, sizes=(10, None), repeats=1)
     assert list(curve) == [10, 180]
-    assert all(v.shape == (1, corpora.N_SPLITS) for v in curve.values())
+    assert all(v.shape == (1, folds.N_SPLITS) for v in curve.values())
 
 
 def test_expect_prints_a_verdict_and_raises_only_when_strict(capsys):

@@ -23,9 +23,6 @@ POLARITY_ENCODING = "cp1252"  # the file is not UTF-8: "clichés" is byte 0xE9
 LEE_FILES = ("lee_background.cor", "lee.cor", "similarities0-1.txt")
 WORD_EVAL_FILES = ("wordsim353.tsv", "simlex999.txt", "questions-words.txt")
 LABEL_NAMES = ("negative", "positive")
-# The fixed folds live in tlcourse.folds; these names stay for callers written before they moved there.
-N_SPLITS, N_REPEATS, FOLD_SEED = folds.N_SPLITS, folds.N_REPEATS, folds.FOLD_SEED
-fold_table, with_folds, splits = folds.fold_table, folds.with_folds, folds.splits
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[]?[A-Z0-9])")
 _MARKUP_LEFTOVERS = re.compile(r"'{2,}|\[\[|\]\]|\{\{|\}\}")

@@ -141,10 +141,6 @@ def mask_tokens(
 # --- compute and memory ----------------------------------------------------------------------------
 
 
-# Counting parameters and FLOPs lives in tlcourse.compute; these names stay for callers written before.
-parameter_counts, training_flops = compute.parameter_counts, compute.training_flops
-
-
 def activation_bytes(model, batch: dict[str, torch.Tensor]) -> int:
     """Bytes of the tensors autograd keeps for the backward pass of one forward on ``batch``.
 
