@@ -100,3 +100,29 @@ def standard_check_tests(lesson: str, exercises: list, package: dict, *, garbage
         test_package_versions_pass,
         test_checks_never_raise_on_garbage,
     )
+
+
+#: The packaged encoder's tokenizer files: a random BERT saved with them loads as the hub would give it.
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+
+
+def random_bert(folder: Path, *, seed: int, masked_lm: bool = False, **config) -> Path:
+    """Save a random BERT (``transformers.BertConfig(**config)``) with the packaged encoder's tokenizer.
+
+    Written into ``folder`` as the hub lays a model out; ``seed`` seeds torch's global generator first.
+    """
+    import shutil
+
+    import torch
+    import transformers
+
+    from tlcourse import packaged
+
+    files = packaged.locate()
+    for name in TOKENIZER_FILES:
+        shutil.copyfile(files[name], folder / name)
+    bert_config = transformers.BertConfig(vocab_size=30522, **config)
+    torch.manual_seed(seed)
+    model = transformers.BertForMaskedLM(bert_config) if masked_lm else transformers.BertModel(bert_config)
+    model.save_pretrained(folder)
+    return folder

@@ -4,11 +4,10 @@ the small profile's encoder from a hub-layout folder. Models are tiny random BER
 
 from __future__ import annotations
 
-import shutil
-
 import numpy
 import pytest
 import torch
+from conftest import random_bert
 from test_assets import _fake_snapshot, offline_hub  # noqa: F401  (a fixture)
 
 from tlcourse import adapters, assets, corpora, finetuning, folds, packaged
@@ -18,13 +17,9 @@ WIDTH, LAYERS, FFN = 32, 2, 64
 
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory):
-    import transformers
-
-    folder = tmp_path_factory.mktemp("tiny_bert")
-    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
-        shutil.copyfile(packaged.locate()[name], folder / name)
-    config = transformers.BertConfig(
-        vocab_size=30522,
+    return random_bert(
+        tmp_path_factory.mktemp("tiny_bert"),
+        seed=3,
         hidden_size=WIDTH,
         num_hidden_layers=LAYERS,
         num_attention_heads=2,
@@ -33,9 +28,6 @@ def tiny_bert(tmp_path_factory):
         hidden_dropout_prob=0.0,
         attention_probs_dropout_prob=0.0,
     )
-    torch.manual_seed(3)
-    transformers.BertModel(config).save_pretrained(folder)
-    return folder
 
 
 @pytest.fixture(scope="module")

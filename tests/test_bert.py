@@ -4,36 +4,28 @@ and its attention against torch's ``scaled_dot_product_attention``."""
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import torch
+from conftest import random_bert
 
-from tlcourse import bert, packaged
+from tlcourse import bert
 
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
 TEXTS = ["the film was great", "a dull, lifeless and overlong film that nobody asked for", "soup"]
 
 
 def _random_bert(folder: Path, *, masked_lm: bool = False) -> Path:
-    import transformers
-
-    files = packaged.locate()
-    for name in TOKENIZER_FILES:
-        shutil.copyfile(files[name], folder / name)
-    config = transformers.BertConfig(
-        vocab_size=30522,
+    return random_bert(
+        folder,
+        seed=7,
+        masked_lm=masked_lm,
         hidden_size=32,
         num_hidden_layers=3,
         num_attention_heads=4,
         intermediate_size=64,
         max_position_embeddings=128,
     )
-    torch.manual_seed(7)
-    model = transformers.BertForMaskedLM(config) if masked_lm else transformers.BertModel(config)
-    model.save_pretrained(folder)
-    return folder
 
 
 def _compare(folder: Path) -> list[float]:

@@ -3,32 +3,24 @@ against safetensors' own reader, the model card's fields through huggingface_hub
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import torch
+from conftest import random_bert
 
-from tlcourse import checkpoints, packaged
+from tlcourse import checkpoints
 
 
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory):
-    import transformers
-
-    folder = tmp_path_factory.mktemp("tiny_bert")
-    for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt"):
-        shutil.copyfile(packaged.locate()[name], folder / name)
-    config = transformers.BertConfig(
-        vocab_size=30522,
+    return random_bert(
+        tmp_path_factory.mktemp("tiny_bert"),
+        seed=0,
         hidden_size=16,
         num_hidden_layers=1,
         num_attention_heads=2,
         intermediate_size=32,
         max_position_embeddings=64,
     )
-    torch.manual_seed(0)
-    transformers.BertModel(config).save_pretrained(folder)
-    return folder
 
 
 def test_hubconf_loads_locally_and_gives_unit_sentence_vectors(tiny_bert):

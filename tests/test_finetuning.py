@@ -6,7 +6,6 @@ loop, closed-form schedules, hand-counted FLOPs, the plain loop against accelera
 from __future__ import annotations
 
 import json
-import shutil
 import socket
 import subprocess
 import sys
@@ -15,24 +14,17 @@ from pathlib import Path
 import numpy
 import pytest
 import torch
-from conftest import subprocess_env
+from conftest import random_bert, subprocess_env
 
-from tlcourse import compute, corpora, distributed, finetuning, folds, packaged
-
-TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
+from tlcourse import compute, corpora, distributed, finetuning, folds
 
 
 @pytest.fixture(scope="module")
 def tiny_bert(tmp_path_factory) -> Path:
     """A 2-layer, 32-wide random BERT with the packaged encoder's tokenizer, laid out as the hub gives it."""
-    import transformers
-
-    folder = tmp_path_factory.mktemp("tiny_bert")
-    files = packaged.locate()
-    for name in TOKENIZER_FILES:
-        shutil.copyfile(files[name], folder / name)
-    config = transformers.BertConfig(
-        vocab_size=30522,
+    return random_bert(
+        tmp_path_factory.mktemp("tiny_bert"),
+        seed=12345,  # not a seed build_classifier uses, so a scratch model differs from it
         hidden_size=32,
         num_hidden_layers=2,
         num_attention_heads=2,
@@ -41,9 +33,6 @@ def tiny_bert(tmp_path_factory) -> Path:
         hidden_dropout_prob=0.0,
         attention_probs_dropout_prob=0.0,
     )
-    torch.manual_seed(12345)  # not a seed build_classifier uses, so a scratch model differs from it
-    transformers.BertModel(config).save_pretrained(folder)
-    return folder
 
 
 @pytest.fixture(scope="module")
