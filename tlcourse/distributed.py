@@ -101,12 +101,15 @@ def train_accelerate(
             record["seconds"] += time.perf_counter() - started
             compute.tally(record, inputs, run.flops_at)
             record["loss"].append(loss.item())
+    # Evaluate with the bare model, and let the wrapper go: on several processes it is a
+    # DistributedDataParallel that holds the process group, and one collected only at interpreter exit can
+    # abort the process ("terminate called without an active exception") after the group is destroyed.
+    model = accelerator.unwrap_model(model)
     model.eval()
-    unwrapped = accelerator.unwrap_model(model)
-    finetuning.unfreeze_top(unwrapped, len(finetuning.layer_groups(unwrapped)))
-    accelerator.free_memory(optimizer, scheduler)
-    del run, optimizer, scheduler
-    env.release_memory(collect=False)
+    finetuning.unfreeze_top(model, len(finetuning.layer_groups(model)))
+    accelerator.free_memory(optimizer, scheduler, loader)
+    del run, optimizer, scheduler, loader
+    env.release_memory(collect=True)  # the wrapper sits in reference cycles (its hooks)
     record |= {"processes": accelerator.num_processes, "rank": accelerator.process_index}
     if len(test_texts):
         test_ids = finetuning.tokenize(tokenizer, test_texts, max_length=config.max_length)
@@ -204,6 +207,8 @@ def main(argv: list[str] | None = None) -> int:
         Path(args.out).write_text(json.dumps(result, indent=1), encoding="utf-8")
         print(json.dumps(result))
     accelerator.wait_for_everyone()
+    del model
+    env.release_memory(collect=True)  # nothing that holds the process group outlives it
     accelerator.end_training()
     return 0
 
