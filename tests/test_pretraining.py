@@ -338,7 +338,7 @@ def test_shipped_model_loads_and_matches_its_log():
 
 
 def test_shipped_config_builds_a_float32_model_from_float16_weights():
-    """Weights ship in float16 (half the file), the config in float32: float16 training from scratch gives NaN."""
+    """Weights ship in float16 (half the file), the config in float32 (fp16 training from scratch: NaN)."""
     import transformers
     from safetensors.torch import load_file
 
@@ -363,9 +363,12 @@ def test_stop_after_is_the_long_runs_beginning():
     short = lm.train(_model("causal"), blocks, dataclasses.replace(config, stop_after=20), **common)
     assert [row["step"] for row in short] == [10, 20]
     assert [row["valid_loss"] for row in short] == [row["valid_loss"] for row in long[:2]]
-    assert short[-1]["valid_loss"] != lm.train(
-        _model("causal"), blocks, dataclasses.replace(config, steps=20), **common
-    )[-1]["valid_loss"]  # a 20-step schedule decays sooner: a different run
+    assert (
+        short[-1]["valid_loss"]
+        != lm.train(_model("causal"), blocks, dataclasses.replace(config, steps=20), **common)[-1][
+            "valid_loss"
+        ]
+    )  # a 20-step schedule decays sooner: a different run
 
 
 @pytest.mark.slow

@@ -136,7 +136,10 @@ def compare_masking(
     for seed in seeds:
         for probability in probabilities:
             model = lm.build(
-                MASKED_MODEL, vocab_size=len(tokenizer), seed=seed, special_ids={"pad": tokenizer.pad_token_id}
+                MASKED_MODEL,
+                vocab_size=len(tokenizer),
+                seed=seed,
+                special_ids={"pad": tokenizer.pad_token_id},
             )
             config = dataclasses.replace(
                 MASKED_TRAINING,
