@@ -49,7 +49,6 @@ class TrainConfig:
     clip: float = 1.0
     eval_every: int = 50
     mask_probability: float = 0.15  # masked models only
-    stop_after: int | None = None  # stop early on this schedule: a short run matches a long one step for step
 
 
 def build(config: ModelConfig, *, vocab_size: int, seed: int, special_ids: dict[str, int] | None = None):
@@ -284,9 +283,7 @@ def train(
     history, running, seconds = [], [], 0.0
     evaluation = dict(mask_id=mask_id, special_ids=special_ids, seed=seed, device=device)
     for step in tqdm(
-        range(1, (config.stop_after or config.steps) + 1),
-        desc=f"train {model.config.model_type}",
-        disable=not progress,
+        range(1, config.steps + 1), desc=f"train {model.config.model_type}", disable=not progress
     ):
         started = time.perf_counter()
         rows = torch.randint(len(blocks), (config.batch,), generator=generator)
@@ -306,7 +303,7 @@ def train(
         schedule.step()
         running.append(loss.item())
         seconds += time.perf_counter() - started
-        if step % config.eval_every == 0 or step == (config.stop_after or config.steps):
+        if step % config.eval_every == 0 or step == config.steps:
             tokens = step * config.batch * blocks.shape[1]
             row = {
                 "step": step,
