@@ -336,6 +336,23 @@ def test_shipped_model_loads_and_matches_its_log():
     assert log["history"][-1]["valid_loss"] < log["history"][0]["valid_loss"]
 
 
+def test_shipped_config_builds_a_float32_model_from_float16_weights():
+    """Weights ship in float16 (half the file), the config in float32 (fp16 training from scratch: NaN)."""
+    import transformers
+    from safetensors.torch import load_file
+
+    from tlcourse import pretraining
+
+    config = transformers.AutoConfig.from_pretrained(str(pretraining.SHIPPED))
+    assert transformers.AutoModelForMaskedLM.from_config(config).dtype == torch.float32
+    raw = load_file(str(pretraining.SHIPPED / "model.safetensors"))
+    assert {tensor.dtype for tensor in raw.values()} == {torch.float16}
+    loaded = transformers.BertForMaskedLM.from_pretrained(str(pretraining.SHIPPED))  # no dtype given
+    assert loaded.dtype == torch.float32
+    state = loaded.state_dict()
+    assert all(torch.equal(state[name], tensor.float()) for name, tensor in raw.items())
+
+
 @pytest.mark.slow
 def test_pretraining_script_lowers_the_loss(tmp_path):
     out = tmp_path / "model"
@@ -354,6 +371,7 @@ def test_pretraining_script_lowers_the_loss(tmp_path):
     # 30 steps of warm-up and decay must beat the untrained model's loss, ln(4096) = 8.3, by a clear margin
     assert history[0]["valid_loss"] < math.log(4096) - 0.8
     assert (out / "model.safetensors").stat().st_size < 4e6
+    assert json.loads((out / "config.json").read_text())["dtype"] == "float32"
 
 
 def test_masked_scores_by_kind_match_full_logits():

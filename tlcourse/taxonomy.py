@@ -4,11 +4,19 @@ Transductive transfer keeps the task and has labels only in the source: the doma
 adaptation) or the language does (cross-lingual learning). Inductive transfer changes the task and
 has labels in the target: tasks are learned at once (multi-task learning) or one after the other
 (sequential transfer learning).
+
+Lessons not yet published (no notebook in the repository's ``solutions/``) are marked "coming" in the
+figure; :func:`published_lessons` reads that from the files, so a mark disappears when its notebook lands.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import re
+from pathlib import Path
+
+#: The checkout's lesson sources, beside the package (absent when the package is installed without them).
+SOLUTIONS = Path(__file__).resolve().parent.parent / "solutions"
 
 DOMAIN = "domain adaptation"
 LANGUAGE = "cross-lingual learning"
@@ -44,6 +52,29 @@ SETTINGS = (
 )
 
 
+def lesson_numbers(lessons: str) -> tuple[str, ...]:
+    """A setting's lessons as two-digit numbers: ``"01-05"`` -> ``("01", "02", "03", "04", "05")``."""
+    first, _, last = lessons.partition("-")
+    return tuple(f"{n:02d}" for n in range(int(first), int(last or first) + 1))
+
+
+def published_lessons(folder: Path | None = None) -> frozenset[str] | None:
+    """Two-digit numbers of the lessons with a notebook ``NN_topic.ipynb`` in ``folder`` (``solutions/``).
+
+    ``None`` when the folder does not exist (the package installed without its repository, as on Colab):
+    then nothing can be said about what is published, and :func:`draw` marks nothing.
+    """
+    folder = SOLUTIONS if folder is None else Path(folder)
+    if not folder.is_dir():
+        return None
+    return frozenset(m.group(1) for p in folder.glob("*.ipynb") if (m := re.match(r"(\d\d)_", p.name)))
+
+
+def coming(setting: Setting, published: frozenset[str] | None) -> bool:
+    """Whether some lesson of ``setting`` has no notebook yet (never, when ``published`` is unknown)."""
+    return published is not None and not set(lesson_numbers(setting.lessons)) <= published
+
+
 def kind_of_transfer(*, same_task: bool, same_language: bool, learned_together: bool) -> str:
     """The reference answer to lesson 00's first exercise: which of :data:`KINDS` a setting is.
 
@@ -56,9 +87,16 @@ def kind_of_transfer(*, same_task: bool, same_language: bool, learned_together: 
     return MULTITASK if learned_together else SEQUENTIAL
 
 
-def draw(ax=None):
-    """Draw the map as a tree with the running examples; returns the matplotlib ``Axes``."""
+def draw(ax=None, *, published: frozenset[str] | None = None, folder: Path | None = None):
+    """Draw the map as a tree with the running examples; returns the matplotlib ``Axes``.
+
+    A leaf whose lessons are not all in ``published`` (by default :func:`published_lessons` of ``folder``)
+    is drawn dashed and marked "coming".
+    """
     import matplotlib.pyplot as plt
+
+    if published is None:
+        published = published_lessons(folder)
 
     if ax is None:
         _, ax = plt.subplots(figsize=(11, 5.2))
@@ -68,7 +106,7 @@ def draw(ax=None):
     box = dict(boxstyle="round,pad=0.4", linewidth=1.2)
     colours = {"transductive": "#d9ead3", "inductive": "#cfe2f3"}
 
-    def node(x, y, text, colour, size=10, weight="normal"):
+    def node(x, y, text, colour, size=10, weight="normal", linestyle="-"):
         ax.text(
             x,
             y,
@@ -77,7 +115,7 @@ def draw(ax=None):
             va="center",
             fontsize=size,
             weight=weight,
-            bbox={**box, "facecolor": colour},
+            bbox={**box, "facecolor": colour, "linestyle": linestyle},
         )
 
     def edge(x0, y0, x1, y1):
@@ -98,10 +136,18 @@ def draw(ax=None):
         parent = families[setting.family][0]
         edge(parent, 0.65, x, 0.33)
         plural = "s" if "-" in setting.lessons else ""
+        later = coming(setting, published)
         text = (
             f"{setting.kind.capitalize()}\n({setting.what_changes})\n\n"
-            f"e.g. {setting.example}\nlesson{plural} {setting.lessons}"
+            f"e.g. {setting.example}\nlesson{plural} {setting.lessons}{' (coming)' * later}"
         )
-        node(x, 0.26, text, colours[setting.family], 8.5)
+        node(
+            x,
+            0.26,
+            text,
+            "white" if later else colours[setting.family],
+            8.5,
+            linestyle="--" if later else "-",
+        )
     ax.set_title("The map of transfer learning this course follows (after Ruder, 2019)", fontsize=12)
     return ax
