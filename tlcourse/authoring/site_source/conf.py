@@ -25,6 +25,9 @@ nb_execution_mode = "off"
 # Widget state is stripped; an empty value also keeps require.js and the widget manager (two CDNs) out.
 nb_ipywidgets_js = {}
 nb_merge_streams = True
+# No lesson writes mathematics, so no page loads MathJax (Sphinx would take it from a CDN, which the browser
+# test would report). $...$ stays as text: a lesson that needs math must first bring MathJax into the site
+# (a local MathJax 2 from the jupyter-server-mathjax wheel typeset but logged a font error: not done yet).
 
 html_theme = "sphinx_book_theme"
 html_title = project
