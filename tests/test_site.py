@@ -39,6 +39,15 @@ def test_lessons_come_from_the_files_and_a_wrong_choice_says_what_exists():
         site.select(ROOT, ["99"])
 
 
+def test_build_site_names_the_lessons_when_none_matches(capsys, tmp_path):
+    from tlcourse import __main__
+
+    assert __main__.main(["build-site", "--lesson", "99", "--out", str(tmp_path / "site")]) == 2
+    error = capsys.readouterr().err
+    assert "No lesson matches 99" in error and "00_map_of_transfer" in error
+    assert not (tmp_path / "site").exists()
+
+
 def test_the_site_copy_drops_badge_images_and_keeps_the_prose():
     notebook = nbformat.read(LESSONS[0], as_version=4)
     assert "colab-badge.svg" in notebook.cells[0].source
