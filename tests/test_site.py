@@ -5,7 +5,7 @@ under nbval (which keeps ``solutions/``), so a cell error in a lesson fails this
 unit beside the other tests and executes one lesson at a time; alone, two. The browser part needs Chromium:
 ``TLCOURSE_CHROMIUM``, else ``chromium`` or ``chromium-browser`` on the PATH. Without one it is skipped,
 unless ``TLCOURSE_REQUIRE_BROWSER=1`` (``.ci/run`` sets it) turns the skip into a failure. Screenshots of
-every page go to ``_build/site-screenshots``.
+every page (and of each lesson's first figure) go to ``_build/site-screenshots``.
 """
 
 from __future__ import annotations
@@ -209,7 +209,11 @@ def test_every_page_works_offline_in_a_real_browser(built, served):
                 "Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0)).map(i => i.src)"
             )
             assert not broken, f"{name}: figures not decoded: {broken}"
-            page.screenshot(path=str(SCREENSHOTS / (name.replace("/", "_").replace(".html", ".png"))))
+            shot = SCREENSHOTS / name.replace("/", "_").replace(".html", ".png")
+            page.screenshot(path=str(shot))
+            figures = page.locator("div.cell_output img")
+            if figures.count():  # the lesson's first figure, as the page shows it
+                figures.first.screenshot(path=str(shot.with_name(f"{shot.stem}_figure.png")))
         for lesson, following in zip(LESSONS, LESSONS[1:]):
             page.goto(f"{served}/lessons/{lesson.stem}.html", wait_until="load")
             page.click("a.right-next")
