@@ -48,6 +48,26 @@ def test_build_site_names_the_lessons_when_none_matches(capsys, tmp_path):
     assert not (tmp_path / "site").exists()
 
 
+def _lesson(folder: Path, name: str, code: str) -> None:
+    title = f"# {name[:2]} · A lesson\n\n{project.badges(f'lessons/{name}')}\n\nWhat it teaches."
+    cells = [nbformat.v4.new_markdown_cell(title), nbformat.v4.new_code_cell(code)]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), folder / "lessons" / name)
+
+
+def test_a_small_course_builds_and_a_cell_error_fails_naming_the_lesson(tmp_path):
+    root = tmp_path / "course"
+    (root / "lessons").mkdir(parents=True)
+    _lesson(root, "00_first.ipynb", "print('forty-two')")
+    summary = site.build(root, tmp_path / "site", jobs=1, cache=tmp_path / "cache")
+    html = (tmp_path / "site" / "lessons" / "00_first.html").read_text(encoding="utf-8")
+    assert "forty-two" in html and "profile on a" in html and "colab-badge.svg" not in html
+    assert summary["lessons"] == ["00_first"] and not (tmp_path / "site-source").exists()
+    _lesson(root, "01_broken.ipynb", "1 / 0")
+    with pytest.raises(site.SiteBuildError, match=r"01_broken\.ipynb failed(.|\n)*ZeroDivisionError"):
+        site.build(root, tmp_path / "site", jobs=1, cache=tmp_path / "cache")
+    assert not (tmp_path / "site-source").exists()  # no executed copies left behind
+
+
 def test_the_site_copy_drops_badge_images_and_keeps_the_prose():
     notebook = nbformat.read(LESSONS[0], as_version=4)
     assert "colab-badge.svg" in notebook.cells[0].source

@@ -155,25 +155,31 @@ def build(
         note = provenance_note(os.cpu_count() or 1, datetime.date.today())
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
             runs = {path: pool.submit(execute, path, cache=cache or fresh) for path in chosen}
-            for path, run in runs.items():
-                page = strip_widgets(drop_badges(run.result()))
-                page.cells.insert(1, note)
-                nbformat.write(page, staging / "lessons" / path.name)
+            try:
+                for path, run in runs.items():
+                    page = strip_widgets(drop_badges(run.result()))
+                    page.cells.insert(1, note)
+                    nbformat.write(page, staging / "lessons" / path.name)
+            except BaseException:
+                pool.shutdown(wait=True, cancel_futures=True)  # lessons not yet started never start
+                raise
+        executed = time.perf_counter() - started
+        shutil.rmtree(out, ignore_errors=True)
+        command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-E", "-b", "html"]
+        command += ["-d", str(staging / "_doctrees"), str(staging), str(out)]
+        path = os.pathsep.join(
+            filter(None, [str(root), os.environ.get("PYTHONPATH")])
+        )  # conf imports tlcourse
+        sphinx = subprocess.run(
+            command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": path}
+        )
+        if sphinx.returncode != 0:
+            raise SiteBuildError(f"Sphinx failed (every warning is an error):\n{sphinx.stderr.strip()}")
     finally:
         if fresh is not None:
             shutil.rmtree(fresh, ignore_errors=True)
-    executed = time.perf_counter() - started
-    shutil.rmtree(out, ignore_errors=True)
-    command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-E", "-b", "html"]
-    command += ["-d", str(staging / "_doctrees"), str(staging), str(out)]
-    path = os.pathsep.join(
-        filter(None, [str(root), os.environ.get("PYTHONPATH")])
-    )  # conf.py imports tlcourse
-    sphinx = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": path})
-    if sphinx.returncode != 0:
-        raise SiteBuildError(f"Sphinx failed (every warning is an error):\n{sphinx.stderr.strip()}")
-    if not keep_source:
-        shutil.rmtree(staging, ignore_errors=True)
+        if not keep_source:
+            shutil.rmtree(staging, ignore_errors=True)
     size = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     return {
         "lessons": [path.stem for path in chosen],
