@@ -167,12 +167,10 @@ def build(
         shutil.rmtree(out, ignore_errors=True)
         command = [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-q", "-E", "-b", "html"]
         command += ["-d", str(staging / "_doctrees"), str(staging), str(out)]
-        path = os.pathsep.join(
-            filter(None, [str(root), os.environ.get("PYTHONPATH")])
-        )  # conf imports tlcourse
-        sphinx = subprocess.run(
-            command, capture_output=True, text=True, env={**os.environ, "PYTHONPATH": path}
-        )
+        # conf.py imports tlcourse: this checkout's, first
+        pythonpath = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
+        env = {**os.environ, "PYTHONPATH": pythonpath}
+        sphinx = subprocess.run(command, capture_output=True, text=True, env=env)
         if sphinx.returncode != 0:
             raise SiteBuildError(f"Sphinx failed (every warning is an error):\n{sphinx.stderr.strip()}")
     finally:
