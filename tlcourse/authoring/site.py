@@ -21,6 +21,8 @@ from pathlib import Path
 
 import nbformat
 
+from tlcourse import env
+
 SOURCE = Path(__file__).resolve().parent / "site_source"
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 # A Markdown badge [![alt](image)](link): "Open In Colab", "Binder" (the theme's launch menu links both).
@@ -79,8 +81,8 @@ def provenance_note(cpus: int, when: datetime.date) -> nbformat.NotebookNode:
 
 def _kernel_env(cache: Path) -> dict[str, str]:
     """The kernel's environment: the tiny profile, this build's cache, one thread per kernel."""
-    env = dict(os.environ)
-    env.update(
+    variables = dict(os.environ)
+    variables.update(
         TLCOURSE_PROFILE="tiny",
         TLCOURSE_CACHE=str(cache),
         OMP_NUM_THREADS="1",
@@ -88,7 +90,7 @@ def _kernel_env(cache: Path) -> dict[str, str]:
         TOKENIZERS_PARALLELISM="false",
         MPLBACKEND="module://matplotlib_inline.backend_inline",
     )
-    return env
+    return variables
 
 
 def execute(path: Path, *, cache: Path) -> nbformat.NotebookNode:
@@ -152,7 +154,7 @@ def build(
     started = time.perf_counter()
     try:
         map_figure(staging / "map.png")
-        note = provenance_note(os.cpu_count() or 1, datetime.date.today())
+        note = provenance_note(env.available_cpus(), datetime.date.today())
         with concurrent.futures.ThreadPoolExecutor(max_workers=jobs) as pool:
             runs = {path: pool.submit(execute, path, cache=cache or fresh) for path in chosen}
             try:
@@ -169,8 +171,8 @@ def build(
         command += ["-d", str(staging / "_doctrees"), str(staging), str(out)]
         # conf.py imports tlcourse: this checkout's, first
         pythonpath = os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))
-        env = {**os.environ, "PYTHONPATH": pythonpath}
-        sphinx = subprocess.run(command, capture_output=True, text=True, env=env)
+        variables = {**os.environ, "PYTHONPATH": pythonpath}
+        sphinx = subprocess.run(command, capture_output=True, text=True, env=variables)
         if sphinx.returncode != 0:
             raise SiteBuildError(f"Sphinx failed (every warning is an error):\n{sphinx.stderr.strip()}")
     finally:
