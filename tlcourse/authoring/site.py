@@ -140,10 +140,19 @@ def build(
 
     ``cache`` defaults to a fresh temporary asset cache (removed afterwards), so every tiny asset is built
     from nothing, as in the test command."""
+    import importlib.util
     import time
 
     root, out = Path(root).resolve(), Path(out).resolve()
     chosen = select(root, lessons)
+    missing = [
+        name for name in ("sphinx", "myst_nb", "sphinx_book_theme") if not importlib.util.find_spec(name)
+    ]
+    if missing:  # checked before minutes of execution, not after
+        raise SiteBuildError(
+            f"{', '.join(missing)} missing: install the site extra (`pip install -e '.[site]'` in the "
+            "checkout)."
+        )
     if jobs < 1:
         raise SiteBuildError(f"jobs must be at least 1 (lessons executed at once), not {jobs}.")
     staging = out.parent / f"{out.name}-source"
