@@ -37,14 +37,14 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--only", action="append", help="lessons whose names start with this (repeatable)")
     args = parser.parse_args()
-    load = os.getloadavg()[0]
+    load, revision = os.getloadavg()[0], notebooks.commit()  # what ran: the commit when it started
     with tempfile.TemporaryDirectory(prefix="tlcourse-site-bench-") as folder:
         start = time.perf_counter()
         summary = site.build(notebooks.ROOT, Path(folder) / "site", lessons=args.only, jobs=args.jobs)
         total = time.perf_counter() - start
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
     row = (
-        f"| {notebooks.commit()} | {when} | {notebooks.machine()} | {load:.1f} | {len(summary['lessons'])} | "
+        f"| {revision} | {when} | {notebooks.machine()} | {load:.1f} | {len(summary['lessons'])} | "
         f"{args.jobs} | "
         f"{summary['seconds_execute']:.0f} | {summary['seconds_sphinx']:.0f} | {total:.0f} | "
         f"{summary['pages']} | {summary['megabytes']:.1f} |\n"
