@@ -18,7 +18,8 @@
 # A second run with nothing changed (same pyproject.toml, setup.sh and TLCOURSE_TORCH) installs nothing and
 # starts at once.
 #
-# Tests: arguments after "test" go to pytest (e.g. -m "not slow" skips the minutes-long integration tests).
+# Tests: arguments after "test" go to pytest (e.g. -m "not slow" skips the minutes-long integration tests,
+# among them the website's build, which is where lessons/ are executed).
 # Test files and notebooks run two at a time (pytest-xdist, a whole file or notebook per worker, one torch
 # thread per process and kernel): on 2 cores that beats one at a time with two threads. TLCOURSE_TEST_WORKERS
 # sets how many (1: one at a time).
@@ -125,5 +126,7 @@ fi
 # One spelling, one formatter (ruff, pinned in the test extra; lessons/ is generated and left out).
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
-.venv/bin/python -m pytest tests lessons solutions --nbval-lax -p no:cacheprovider \
+# nbval runs solutions/; lessons/ run once, in tests/test_site.py, which builds the course's website from them
+# (a cell error fails it) and checks every page in a browser.
+.venv/bin/python -m pytest tests solutions --nbval-lax -p no:cacheprovider \
     ${parallel[@]+"${parallel[@]}"} "${@:2}"

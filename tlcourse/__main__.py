@@ -1,8 +1,9 @@
-"""The course's command line: ``python -m tlcourse {prepare,doctor,build-lessons,lab}``.
+"""The course's command line: ``python -m tlcourse {prepare,doctor,build-lessons,build-site,lab}``.
 
 ``prepare`` fetches or builds every asset of a profile (a teacher runs it before class); ``doctor``
 reports environment, profile, cache and what is missing; ``build-lessons`` writes ``lessons/`` from
-``solutions/``; ``lab`` starts JupyterLab on lesson 00.
+``solutions/``; ``build-site`` executes ``lessons/`` and builds the course's website; ``lab`` starts
+JupyterLab on lesson 00.
 """
 
 from __future__ import annotations
@@ -105,6 +106,26 @@ def _build_lessons(args: argparse.Namespace) -> int:
     return 0
 
 
+def _build_site(args: argparse.Namespace) -> int:
+    from tlcourse.authoring import site
+
+    cache = Path(args.cache) if args.cache else None
+    summary = site.build(
+        Path(args.root),
+        Path(args.out),
+        lessons=args.lesson,
+        jobs=args.jobs,
+        cache=cache,
+        keep_source=args.keep,
+    )
+    print(
+        f"{summary['pages']} pages ({len(summary['lessons'])} lessons executed in "
+        f"{summary['seconds_execute']:.0f} s, Sphinx {summary['seconds_sphinx']:.0f} s, "
+        f"{summary['megabytes']:.1f} MB) in {summary['out']}"
+    )
+    return 0
+
+
 def free_port(start: int, *, host: str = "127.0.0.1", tries: int = 50) -> int:
     """The first port from ``start`` on that nothing listens on at ``host`` (JupyterLab's own retry would
     move silently to another port than the one printed)."""
@@ -184,6 +205,16 @@ def main(argv: list[str] | None = None) -> int:
     build.add_argument("--check", action="store_true", help="change nothing; fail if anything is out of sync")
     build.add_argument("--root", default=str(REPO_ROOT), help="the repository (default: this checkout)")
     build.set_defaults(run=_build_lessons)
+    site = commands.add_parser("build-site", help="execute lessons/ in tiny and build the course's website")
+    site.add_argument("--root", default=str(REPO_ROOT), help="the repository (default: this checkout)")
+    site.add_argument("--out", default=str(REPO_ROOT / "_build" / "site"), help="default: _build/site")
+    site.add_argument(
+        "--lesson", action="append", help="only this lesson, e.g. 00 (repeatable; default: all)"
+    )
+    site.add_argument("--jobs", type=int, default=2, help="lessons executed at once (default: 2)")
+    site.add_argument("--cache", help="reuse this asset cache (default: a fresh one, removed afterwards)")
+    site.add_argument("--keep", action="store_true", help="keep the executed copies (OUT-source/)")
+    site.set_defaults(run=_build_site)
     lab = commands.add_parser("lab", help="start JupyterLab on lesson 00")
     lab.add_argument("--root", default=str(REPO_ROOT))
     lab.add_argument("--ip", default="127.0.0.1", help="address to listen on (default: loopback only)")

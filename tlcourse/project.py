@@ -35,3 +35,11 @@ def badges(notebook: str) -> str:
     """The Markdown line of "Open in Colab" and "launch binder" badges for ``notebook``."""
     colab = "[![Open In Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
     return f"{colab}({colab_url(notebook)}) [![Binder](https://mybinder.org/badge_logo.svg)]({binder_url(notebook)})"
+
+
+def site_url() -> str:
+    """The course's website on GitHub Pages, e.g. ``https://tlcourse.github.io/tlcourse/``."""
+    owner, name = REPOSITORY.split("/")
+    if name.lower() == f"{owner.lower()}.github.io":  # a user or organisation site is served at the root
+        return f"https://{name.lower()}/"
+    return f"https://{owner.lower()}.github.io/{name}/"
