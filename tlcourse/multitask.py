@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy
 import torch
@@ -38,7 +38,7 @@ class Config:
 
 
 class SharedModel(torch.nn.Module):
-    """A shared trunk (linear + ReLU, ``D -> hidden``) and one linear head per task (``hidden -> classes``)."""
+    """A shared trunk (linear + ReLU, ``D -> hidden``) and a linear head per task (``hidden -> classes``)."""
 
     def __init__(self, input_dim: int, heads: Mapping[str, int], *, hidden: int = 64):
         super().__init__()
@@ -63,7 +63,7 @@ def sampling_probabilities(sizes: Mapping[str, int], *, temperature: float) -> d
     """``p_i`` proportional to ``n_i ** (1 / T)``: T = 1 proportional to size, T = inf uniform.
 
     Temperature sampling as XLM-R (Conneau et al. 2020, alpha = 1/T = 0.3) and multilingual NMT
-    (Arivazhagan et al. 2019, T = 5) use it. Lesson 07's first exercise.
+    (Arivazhagan et al. 2019, T = 5) use it. Lesson 07's second exercise.
     """
     if temperature <= 0:
         raise ValueError(f"temperature must be > 0 (1 proportional, math.inf uniform), got {temperature}.")
@@ -97,7 +97,7 @@ def train_step(
 ) -> float:
     """One step on one task's batch: trunk, the task's head, ``weight`` x cross-entropy. Returns the loss.
 
-    ``x`` ``(B, D)``, ``y`` ``(B,)``. Lesson 07's second exercise.
+    ``x`` ``(B, D)``, ``y`` ``(B,)``. Lesson 07's first exercise.
     """
     optimizer.zero_grad()
     loss = weight * F.cross_entropy(model(x, task), y)
@@ -115,12 +115,14 @@ def train(
     seed: int,
     weights: Mapping[str, float] | None = None,
     step: Callable[..., float] = train_step,
+    after_step: Callable[[int], None] | None = None,
     device: str = "cpu",
 ) -> list[tuple[str, float]]:
     """Train ``model`` for ``config.steps`` steps, each on a batch of one task drawn from ``probabilities``.
 
     Returns the history, ``[(task, loss), ...]``, one row a step. Tasks missing from ``probabilities``
-    (or at 0) are never trained. ``step`` is the learner's :func:`train_step` in lesson 07.
+    (or at 0) are never trained. ``step`` is the learner's :func:`train_step` in lesson 07;
+    ``after_step(k)``, if given, is called after step ``k`` (1, 2, ...), e.g. to evaluate along the way.
     """
     names = [name for name in tasks if probabilities.get(name, 0) > 0]
     if not names:
@@ -130,13 +132,15 @@ def train(
     model.to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     history = []
-    for _ in range(config.steps):
+    for k in range(config.steps):
         task = names[int(torch.multinomial(p, 1, generator=generator))]  # 1. which task
         x, y = tasks[task]
         rows = torch.randint(len(y), (config.batch_size,), generator=generator)  # 2. a batch of it
         weight = 1.0 if weights is None else weights[task]
         loss = step(model, optimizer, task, x[rows].to(device), y[rows].to(device), weight=weight)  # 3.
         history.append((task, loss))
+        if after_step is not None:
+            after_step(k + 1)
     return history
 
 
@@ -157,6 +161,15 @@ def as_task(features: numpy.ndarray, labels, rows=None) -> Task:
     return x, torch.as_tensor(numpy.asarray(labels)[rows], dtype=torch.long)
 
 
+def _fresh_model(train_tasks, test_tasks, config: Config, *, seed: int) -> SharedModel:
+    classes = {}
+    for name, (_, y) in train_tasks.items():
+        held = test_tasks[name][1] if name in test_tasks else y
+        classes[name] = int(max(y.max(), held.max())) + 1
+    input_dim = next(iter(train_tasks.values()))[0].shape[1]
+    return make_model(input_dim, classes, config, seed=seed)
+
+
 def run(
     train_tasks: Mapping[str, Task],
     test_tasks: Mapping[str, Task],
@@ -172,14 +185,49 @@ def run(
 
     Tasks with probability 0 keep an untrained head; their accuracy is returned all the same.
     """
-    classes = {}
-    for name, (_, y) in train_tasks.items():
-        held = test_tasks[name][1] if name in test_tasks else y
-        classes[name] = int(max(y.max(), held.max())) + 1
-    input_dim = next(iter(train_tasks.values()))[0].shape[1]
-    model = make_model(input_dim, classes, config, seed=seed)
+    model = _fresh_model(train_tasks, test_tasks, config, seed=seed)
     train(model, train_tasks, probabilities, config, seed=seed, weights=weights, step=step, device=device)
     return {name: accuracy(model, name, *test_tasks[name], device=device) for name in test_tasks}
+
+
+def curve(
+    train_tasks: Mapping[str, Task],
+    test_tasks: Mapping[str, Task],
+    probabilities: Mapping[str, float],
+    config: Config,
+    *,
+    seed: int,
+    at: Sequence[int],
+    weights: Mapping[str, float] | None = None,
+    step: Callable[..., float] = train_step,
+    device: str = "cpu",
+) -> dict[int, dict[str, float]]:
+    """Like :func:`run`, with test accuracy taken after each step in ``at``: ``{k: {task: accuracy}}``.
+
+    With a constant rate and no schedule, the model after ``k`` steps of one long run is the model a
+    budget of ``k`` steps would give: one run draws the whole accuracy-against-budget curve.
+    """
+    model = _fresh_model(train_tasks, test_tasks, config, seed=seed)
+    out: dict[int, dict[str, float]] = {}
+
+    def evaluate(k: int) -> None:
+        if k in at:
+            out[k] = {name: accuracy(model, name, *test_tasks[name], device=device) for name in test_tasks}
+            model.train()
+
+    config = dataclasses.replace(config, steps=max(at))
+    train(
+        model,
+        train_tasks,
+        probabilities,
+        config,
+        seed=seed,
+        weights=weights,
+        step=step,
+        after_step=evaluate,
+        device=device,
+    )
+    return out
 
 
 def per_task_history(history: list[tuple[str, float]]) -> dict[str, tuple[numpy.ndarray, numpy.ndarray]]:

@@ -23,13 +23,13 @@ ANGLES = (0.0, 45.0, 90.0, 135.0, 180.0)
 
 
 def standardise(features: numpy.ndarray) -> numpy.ndarray:
-    """Columns centred and scaled to unit variance: ``(n, D)`` -> ``(n, D)``, so every direction has spread."""
+    """Columns centred and scaled to unit variance, ``(n, D)`` -> ``(n, D)``: every direction has spread."""
     features = numpy.asarray(features, dtype=float)
     return (features - features.mean(0)) / features.std(0).clip(min=1e-12)
 
 
 def directions(dim: int, theta: float, *, seed: int) -> tuple[numpy.ndarray, numpy.ndarray]:
-    """Two unit vectors ``(dim,)`` at ``theta`` degrees: ``u`` random, ``v = cos u + sin w`` with ``w`` orthogonal."""
+    """Unit vectors ``u`` (random) and ``v = cos(theta) u + sin(theta) w``, ``w`` orthogonal to ``u``."""
     rng = numpy.random.default_rng(seed)
     u, w = rng.standard_normal((2, dim))
     u /= numpy.linalg.norm(u)
@@ -91,8 +91,9 @@ def sweep(
     seeds=range(5),
     n_main: int = 40,
     n_test: int = 300,
-    config: multitask.Config = multitask.Config(),
+    config: multitask.Config | None = None,
 ) -> dict[str, numpy.ndarray]:
     """:func:`controlled` for every seed: ``{"alone", "shared", "agreement"}``, each ``(angles, seeds)``."""
+    config = config or multitask.Config()
     runs = [controlled(features, angles, n_main=n_main, n_test=n_test, config=config, seed=s) for s in seeds]
     return {key: numpy.stack([r[key] for r in runs], axis=1) for key in ("alone", "shared", "agreement")}
