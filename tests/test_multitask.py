@@ -130,3 +130,40 @@ def test_per_task_history():
     out = multitask.per_task_history([("a", 1.0), ("b", 2.0), ("a", 0.5)])
     assert out["a"][0].tolist() == [0, 2] and out["a"][1].tolist() == [1.0, 0.5]
     assert out["b"][0].tolist() == [1]
+
+
+@pytest.fixture(scope="module")
+def tiny_bert(tmp_path_factory):
+    import transformers
+    from conftest import random_bert
+
+    folder = random_bert(
+        tmp_path_factory.mktemp("bert"),
+        seed=0,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+    )
+    return transformers.AutoTokenizer.from_pretrained(folder), transformers.AutoModel.from_pretrained(folder)
+
+
+def test_encoder_model_ignores_padding_and_trains_with_the_same_loop(tiny_bert):
+    tokenizer, encoder = tiny_bert
+    texts = ["a good film", "a bad film that went on and on", "good", "bad"]
+    ids = multitask.token_ids(tokenizer, texts, max_length=16)
+    assert ids.shape == (4, 16)
+    model = multitask.EncoderModel(encoder, {"s": 2, "t": 3}, pad_id=tokenizer.pad_token_id).eval()
+    with torch.no_grad():
+        alone = model(ids[:1], "s")
+        padded = model(ids, "s")[:1]  # the batch is cut to its longest text, not to the first's
+        # the reference: the library's own hidden states, pooled over the real tokens by hand
+        real = int((ids[0] != tokenizer.pad_token_id).sum())
+        hidden = encoder(input_ids=ids[:1, :real]).last_hidden_state.mean(1)
+    assert torch.allclose(alone, padded, atol=1e-5)
+    assert torch.allclose(alone, model.heads["s"](hidden), atol=1e-5)
+    tasks = {"s": (ids, torch.tensor([1, 0, 1, 0])), "t": (ids, torch.tensor([0, 1, 2, 0]))}
+    config = multitask.Config(steps=4, batch_size=2, lr=1e-3)
+    before = encoder.embeddings.word_embeddings.weight.detach().clone()
+    history = multitask.train(model, tasks, {"s": 0.5, "t": 0.5}, config, seed=0)
+    assert len(history) == 4 and not torch.equal(before, encoder.embeddings.word_embeddings.weight)

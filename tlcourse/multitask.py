@@ -50,6 +50,37 @@ class SharedModel(torch.nn.Module):
         return self.heads[task](self.trunk(x))
 
 
+class EncoderModel(torch.nn.Module):
+    """A whole pretrained encoder as the shared trunk: token ids ``(B, T)`` -> mean-pooled -> a task's head.
+
+    Padding (``pad_id``) is masked out of attention and of the pooling (lesson 02's ``mean_pool``); each
+    batch is cut to its longest text. The same :func:`train` loop fine-tunes it on several tasks at once.
+    """
+
+    def __init__(self, encoder: torch.nn.Module, heads: Mapping[str, int], *, pad_id: int):
+        super().__init__()
+        self.encoder, self.pad_id = encoder, pad_id
+        width = encoder.config.hidden_size
+        self.heads = torch.nn.ModuleDict({name: torch.nn.Linear(width, k) for name, k in heads.items()})
+
+    def forward(self, ids: torch.Tensor, task: str) -> torch.Tensor:
+        """Logits of ``task``: ``(B, T)`` token ids -> ``(B, classes of task)``."""
+        from tlcourse import sentences
+
+        mask = (ids != self.pad_id).long()
+        longest = int(mask.sum(1).max())
+        ids, mask = ids[:, :longest], mask[:, :longest]
+        hidden = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state  # (B, T, D)
+        return self.heads[task](sentences.mean_pool(hidden, mask))
+
+
+def token_ids(tokenizer, texts, *, max_length: int = 64) -> torch.Tensor:
+    """``texts`` as token ids ``(n, max_length)``, padded and cut at ``max_length``: EncoderModel input."""
+    return tokenizer(
+        list(texts), padding="max_length", truncation=True, max_length=max_length, return_tensors="pt"
+    )["input_ids"]
+
+
 def make_model(input_dim: int, heads: Mapping[str, int], config: Config, *, seed: int) -> SharedModel:
     """A :class:`SharedModel` initialised from ``seed`` (torch's global generators left as they were)."""
     with folds.torch_seeded(seed):
@@ -132,15 +163,16 @@ def train(
     model.to(device).train()
     optimizer = torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     history = []
-    for k in range(config.steps):
-        task = names[int(torch.multinomial(p, 1, generator=generator))]  # 1. which task
-        x, y = tasks[task]
-        rows = torch.randint(len(y), (config.batch_size,), generator=generator)  # 2. a batch of it
-        weight = 1.0 if weights is None else weights[task]
-        loss = step(model, optimizer, task, x[rows].to(device), y[rows].to(device), weight=weight)  # 3.
-        history.append((task, loss))
-        if after_step is not None:
-            after_step(k + 1)
+    with folds.torch_seeded(seed, device=device):  # dropout draws reproducibly; global state restored after
+        for k in range(config.steps):
+            task = names[int(torch.multinomial(p, 1, generator=generator))]  # 1. which task
+            x, y = tasks[task]
+            rows = torch.randint(len(y), (config.batch_size,), generator=generator)  # 2. a batch of it
+            weight = 1.0 if weights is None else weights[task]
+            loss = step(model, optimizer, task, x[rows].to(device), y[rows].to(device), weight=weight)  # 3.
+            history.append((task, loss))
+            if after_step is not None:
+                after_step(k + 1)
     return history
 
 
@@ -150,7 +182,7 @@ def accuracy(
     """Share of ``x`` ``(n, D)`` whose ``task`` prediction equals ``y`` ``(n,)``."""
     model.eval()
     with torch.inference_mode():
-        predicted = model(x.to(device), task).argmax(-1).cpu()
+        predicted = torch.cat([model(part.to(device), task).argmax(-1).cpu() for part in x.split(256)])
     return float((predicted == y).float().mean())
 
 
