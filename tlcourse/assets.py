@@ -221,6 +221,19 @@ LESSONS: dict[str, tuple[str, ...]] = {
         "wiki_bert",
     ),
     # The encoder's tokenizer only (section 4); the rest: package-index archives, the same in every profile.
+    # Lesson 06's domains (two as tasks), the newsgroup posts, and four languages' UI strings with English.
+    "07_multi_task_learning": (
+        "sentiment_domains",
+        "tweet_sentiment",
+        "amazon_polarity",
+        "movie_reviews",
+        "newsgroups",
+        "encoder",
+        "ui_strings_fr_fr",
+        "ui_strings_de_de",
+        "ui_strings_es_es",
+        "ui_strings_zh_cn",
+    ),
     "08_cross_lingual_transfer": (
         "wiki",
         "lee",
