@@ -207,7 +207,7 @@ LESSONS: dict[str, tuple[str, ...]] = {
     "03_contextual_vectors": ("encoder", "movie_reviews"),
     "04_language_model_pretraining": ("wiki", "wiki_wordpiece", "wiki_bert", "movie_reviews", "encoder"),
     # In tiny both point at bundled assets (encoder, movie_reviews), built on first use; nothing else needed.
-    "05_fine_tuning_bert": ("classifier_base", "sentiment"),
+    "05_fine_tuning_bert": ("classifier_base", "sentiment_domains"),
     # tiny: VADER's four domains (the vaderSentiment sdist); small/full: hub tweets, Amazon, movies; VADER's
     # NYT.
     "06_domain_adaptation": (
