@@ -149,22 +149,35 @@ def test_training_changes_only_what_requires_gradients(tiny_bert):
         assert changed == p.requires_grad, f"{name}: changed={changed}, requires_grad={p.requires_grad}"
 
 
-def test_run_splits_gives_one_accuracy_a_split(tiny_bert):
+def test_scored_runs_on_lesson_05s_splits_and_draws_and_is_seeded(tiny_bert):
     import transformers
 
+    from tlcourse import label_efficiency
+
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(tiny_bert))
-    data = assets.load("movie_reviews", "tiny").select(range(0, 200, 4))
-    data = folds.with_folds(data.remove_columns("folds"))
+    rows = assets.load("movie_reviews", "tiny").select(range(0, 200, 4))
+    data = folds.with_folds(rows.remove_columns("folds"))  # 50 sentences, fresh fixed folds
 
     def make(seed):
         model = finetuning.build_classifier(tiny_bert, pretrained=True, seed=seed)
         adapters.add_lora(model.encoder, r=2, seed=seed)
         return model
 
-    scores, seconds = adapters.run_splits(
-        make, tokenizer, data, [(0, 0), (1, 0)], finetuning.FineTuneConfig(epochs=1), seed=0
+    seconds = []
+    score = adapters.scored(
+        make, tokenizer, data, finetuning.FineTuneConfig(epochs=1), seed=0, seconds=seconds
     )
-    assert scores.shape == (2,) and numpy.all((scores >= 0) & (scores <= 1)) and seconds > 0
+    curve = label_efficiency.curve(score, data, sizes=(10,), repeats=2)
+    again = label_efficiency.curve(
+        adapters.scored(make, tokenizer, data, finetuning.FineTuneConfig(epochs=1), seed=0),
+        data,
+        sizes=(10,),
+        repeats=2,
+    )
+    assert list(curve) == [10] and curve[10].shape == (2,)
+    assert numpy.all((curve[10] >= 0) & (curve[10] <= 1))
+    assert len(seconds) == 2 and min(seconds) > 0
+    numpy.testing.assert_array_equal(curve[10], again[10])  # the same seeds, the same accuracies
 
 
 def test_unknown_family_and_missing_targets_say_what_to_do(tiny_bert):
@@ -186,10 +199,8 @@ def test_small_profile_encoder_from_a_hub_layout_takes_adapters(offline_hub):  #
     model = adapters.add_lora(_encoder(folder), seed=0)
     trainable, total = adapters.trainable_share(model)
     assert trainable == 6 * 2 * 8 * (384 + 384) and trainable / total < 0.01
-    assert "09_hubs_and_adapters" in assets.LESSONS and assets.LESSONS["09_hubs_and_adapters"] == (
-        "encoder",
-        "sentiment",
-    )
+    # the lesson reads this encoder and lesson 05's movie snippets (from the package index, in every profile)
+    assert assets.LESSONS["09_hubs_and_adapters"] == ("encoder", "sentiment_domains")
 
 
 @pytest.mark.parametrize("family", ["mpnet", "distilbert"])

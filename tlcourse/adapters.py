@@ -249,26 +249,27 @@ def train(
     return record
 
 
-def run_splits(
+def scored(
     make_model: Callable[[int], torch.nn.Module],
     tokenizer,
     dataset,
-    splits,
     config: finetuning.FineTuneConfig,
     *,
     seed: int = 0,
     device: str = "cpu",
-) -> tuple[numpy.ndarray, float]:
-    """Accuracy of ``make_model(seed)`` trained with :func:`train` on each ``(repeat, fold)`` of ``splits``.
+    seconds: list | None = None,
+) -> Callable[[numpy.ndarray, numpy.ndarray, int], float]:
+    """``make_model`` trained with :func:`train`, as a :data:`tlcourse.label_efficiency.Score`.
 
-    Returns ``(accuracies (len(splits),), mean seconds per epoch)``; the folds are lesson 00's fixed ones.
+    ``score(train_indices, test_indices, repeat)`` builds the model with ``derived_seed(seed, repeat, 0)``
+    and trains it with ``derived_seed(seed, repeat)``, as lesson 05's fine-tuned runs are seeded, so
+    :func:`tlcourse.label_efficiency.curve` puts it on lesson 05's splits and label draws. Each run's
+    seconds an epoch are appended to ``seconds`` when it is a list.
     """
     texts, labels = numpy.asarray(dataset["text"], dtype=object), numpy.asarray(dataset["label"])
-    chosen = {(r, f): (tr, te) for r, f, tr, te in folds.splits(dataset) if (r, f) in set(splits)}
-    scores, seconds = [], []
-    for repeat, fold in splits:
-        train_idx, test_idx = chosen[repeat, fold]
-        model = make_model(folds.derived_seed(seed, repeat, fold))
+
+    def score(train_idx: numpy.ndarray, test_idx: numpy.ndarray, repeat: int) -> float:
+        model = make_model(folds.derived_seed(seed, repeat, 0))
         record = train(
             model,
             tokenizer,
@@ -281,11 +282,13 @@ def run_splits(
         predicted = finetuning.predict(
             model, tokenizer, list(texts[test_idx]), max_length=config.max_length, device=device
         )
-        scores.append(float(numpy.mean(predicted == labels[test_idx])))
-        seconds.append(record["seconds"] / record["epochs"])
-        del model
+        if seconds is not None:
+            seconds.append(record["seconds"] / record["epochs"])
+        del model  # before the next run builds its own
         env.release_memory(collect=False)
-    return numpy.array(scores), float(numpy.mean(seconds))
+        return float(numpy.mean(predicted == labels[test_idx]))
+
+    return score
 
 
 def peft_names(state: dict[str, torch.Tensor], *, adapter: str = "default") -> dict[str, torch.Tensor]:

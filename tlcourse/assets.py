@@ -247,7 +247,7 @@ LESSONS: dict[str, tuple[str, ...]] = {
         "ui_strings_ru_ru",
         "ui_strings_zh_cn",
     ),
-    "09_hubs_and_adapters": ("encoder", "sentiment"),
+    "09_hubs_and_adapters": ("encoder", "sentiment_domains"),
     # Whole Wikipedia articles come straight from gensim's dump (documents.py); lesson 04's model and
     # tokenizer.
     "10_beyond_next_word": ("wiki", "wiki_wordpiece", "wiki_bert"),
