@@ -40,7 +40,7 @@ def _copy_minilm_tokenizer(folder: Path) -> None:
 
 
 def _random_minilm(folder: Path) -> None:
-    """all-MiniLM-L6-v2's architecture with random weights, plus its real tokenizer files."""
+    """all-MiniLM-L6-v2's architecture with random weights, plus its real tokenizer files and model card."""
     import transformers
 
     from tlcourse import packaged
@@ -49,6 +49,7 @@ def _random_minilm(folder: Path) -> None:
     config = transformers.AutoConfig.from_pretrained(str(files["config.json"].parent))
     transformers.AutoModel.from_config(config).save_pretrained(str(folder))
     _copy_minilm_tokenizer(folder)
+    shutil.copyfile(files["README.md"], folder / "README.md")  # the model card, as the hub's snapshot has it
 
 
 def _synthetic_rotten_tomatoes(folder: Path) -> None:
