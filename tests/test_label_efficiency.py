@@ -100,7 +100,7 @@ def test_seed_and_split_hold_one_source_fixed():
     assert sorted(calls) == [(0, 0), (0, 1), (1, 0), (2, 0)]  # the shared run once
 
 
-def test_trained_model_scores_with_run_splits_seeds_and_keeps_records(tmp_path, data):
+def test_trained_model_scores_with_derived_seeds_and_keeps_records(tmp_path, data):
     import transformers
 
     folder = random_bert(

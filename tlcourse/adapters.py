@@ -266,29 +266,15 @@ def scored(
     :func:`tlcourse.label_efficiency.curve` puts it on lesson 05's splits and label draws. Each run's
     seconds an epoch are appended to ``seconds`` when it is a list.
     """
-    texts, labels = numpy.asarray(dataset["text"], dtype=object), numpy.asarray(dataset["label"])
+    from tlcourse import label_efficiency
 
-    def score(train_idx: numpy.ndarray, test_idx: numpy.ndarray, repeat: int) -> float:
-        model = make_model(folds.derived_seed(seed, repeat, 0))
-        record = train(
-            model,
-            tokenizer,
-            list(texts[train_idx]),
-            labels[train_idx],
-            config,
-            seed=folds.derived_seed(seed, repeat),
-            device=device,
-        )
-        predicted = finetuning.predict(
-            model, tokenizer, list(texts[test_idx]), max_length=config.max_length, device=device
-        )
+    def keep(n_train: int, repeat: int, record: dict) -> None:
         if seconds is not None:
             seconds.append(record["seconds"] / record["epochs"])
-        del model  # before the next run builds its own
-        env.release_memory(collect=False)
-        return float(numpy.mean(predicted == labels[test_idx]))
 
-    return score
+    return label_efficiency.trained_with(
+        make_model, train, tokenizer, dataset, config, seed=seed, device=device, on_record=keep
+    )
 
 
 def peft_names(state: dict[str, torch.Tensor], *, adapter: str = "default") -> dict[str, torch.Tensor]:

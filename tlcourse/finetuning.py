@@ -4,7 +4,7 @@ Lesson 05 builds these. A :class:`Classifier` is an encoder (``AutoModel``) with
 mean-pooled last layer; :func:`build_classifier` loads it pretrained, or builds the same architecture
 from its config with fresh random weights ("from scratch"). :func:`train` is the plain loop (AdamW,
 linear warm-up and decay, length-bucketed batches), with ULMFiT's discriminative learning rates and
-gradual unfreezing as options; :func:`run_splits` runs it on the fixed folds (:mod:`tlcourse.folds`).
+gradual unfreezing as options; :func:`tlcourse.label_efficiency.trained` runs it on fixed splits.
 The same loop through ``accelerate`` (and ``accelerate launch``) is :mod:`tlcourse.distributed`;
 FLOPs and throughput are :mod:`tlcourse.compute`; frozen features on the folds are :mod:`tlcourse.probing`.
 Over 350 lines because it also declares lesson 05's two assets (the encoder and the sentiment set of
@@ -512,56 +512,3 @@ def predict(
         }
         out[batch_ids] = model(**inputs).logits.argmax(-1).cpu().numpy()
     return out
-
-
-def run_splits(
-    folder,
-    tokenizer,
-    dataset,
-    splits,
-    config: FineTuneConfig,
-    *,
-    pretrained: bool,
-    size: int | None = None,
-    seed: int = 0,
-    device: str = "cpu",
-    loop=fit,
-    progress: bool = True,
-) -> numpy.ndarray:
-    """Accuracy of a fresh classifier trained on each ``(repeat, fold)`` of ``splits``: shape
-    ``(len(splits),)``.
-
-    ``size`` training labels are drawn as :func:`tlcourse.folds.training_part` draws them for every model
-    (the same sentences); ``None`` trains on the whole training part of the fold. Split ``(r, f)`` builds
-    its model with ``derived_seed(seed, r, f)`` and trains it with ``derived_seed(seed, r)``.
-    """
-    from tqdm.auto import tqdm
-
-    texts = numpy.asarray(dataset["text"], dtype=object)
-    labels = numpy.asarray(dataset["label"])
-    wanted = set(splits)
-    scores = {}
-    chosen = [s for s in folds.splits(dataset) if (s[0], s[1]) in wanted]
-    for repeat, fold, train_idx, test_idx in tqdm(
-        chosen, desc="pretrained" if pretrained else "scratch", disable=not progress, leave=False
-    ):
-        train_idx = folds.training_part(train_idx, labels, repeat, fold, size=size)
-        model = build_classifier(folder, pretrained=pretrained, seed=folds.derived_seed(seed, repeat, fold))
-        train(
-            model,
-            tokenizer,
-            list(texts[train_idx]),
-            labels[train_idx],
-            config,
-            seed=folds.derived_seed(seed, repeat),
-            device=device,
-            loop=loop,
-            progress=False,
-        )
-        predictions = predict(
-            model, tokenizer, list(texts[test_idx]), max_length=config.max_length, device=device
-        )
-        scores[repeat, fold] = float(numpy.mean(predictions == labels[test_idx]))
-        del model  # before the next split builds its own: never two models at once
-        env.release_memory(collect=False)
-    return numpy.array([scores[s] for s in splits])

@@ -158,6 +158,50 @@ def on_features(features: numpy.ndarray, dataset, make_model: Callable[[], objec
     return score
 
 
+def trained_with(
+    make_model: Callable[[int], object],
+    train: Callable[..., dict],
+    tokenizer,
+    dataset,
+    config,
+    *,
+    seed: int,
+    device: str = "cpu",
+    on_record: Callable[[int, int, dict], None] | None = None,
+) -> Score:
+    """``make_model(seed)`` trained by ``train(model, tokenizer, texts, labels, config, seed=, device=)``,
+    as a :data:`Score`.
+
+    Repeat ``r`` builds its model with ``derived_seed(seed, r, 0)`` and trains it with ``derived_seed(seed,
+    r)``; ``on_record(n_train, r, record)`` sees each run's training record. One model at a time.
+    """
+    from tlcourse import env, finetuning
+
+    texts, labels = numpy.asarray(dataset["text"], dtype=object), numpy.asarray(dataset["label"])
+
+    def score(train_idx: numpy.ndarray, test_idx: numpy.ndarray, repeat: int) -> float:
+        model = make_model(folds.derived_seed(seed, repeat, 0))
+        record = train(
+            model,
+            tokenizer,
+            list(texts[train_idx]),
+            labels[train_idx],
+            config,
+            seed=folds.derived_seed(seed, repeat),
+            device=device,
+        )
+        predicted = finetuning.predict(
+            model, tokenizer, list(texts[test_idx]), max_length=config.max_length, device=device
+        )
+        if on_record is not None:
+            on_record(len(train_idx), repeat, record)
+        del model  # before the next run builds its own: never two models at once
+        env.release_memory(collect=False)
+        return float(numpy.mean(predicted == labels[test_idx]))
+
+    return score
+
+
 def trained(
     folder,
     tokenizer,
@@ -172,36 +216,21 @@ def trained(
 ) -> Score:
     """A fresh classifier (``finetuning.build_classifier``) trained with ``config``, as a :data:`Score`.
 
-    Repeat ``r`` builds its model with ``derived_seed(seed, r, 0)`` and trains it with ``derived_seed(seed,
-    r)``, as :func:`tlcourse.finetuning.run_splits` does; each run's record goes in ``records[(len(train),
-    r)]`` when ``records`` is a dict (its losses show whether training converged).
+    Seeded as :func:`trained_with` seeds; each run's record goes in ``records[(len(train), r)]`` when
+    ``records`` is a dict (its losses show whether training converged).
     """
-    from tlcourse import env, finetuning
+    from tlcourse import finetuning
 
-    texts, labels = numpy.asarray(dataset["text"], dtype=object), numpy.asarray(dataset["label"])
+    def make_model(model_seed: int):
+        return finetuning.build_classifier(folder, pretrained=pretrained, seed=model_seed)
 
-    def score(train: numpy.ndarray, test: numpy.ndarray, repeat: int) -> float:
-        model = finetuning.build_classifier(
-            folder, pretrained=pretrained, seed=folds.derived_seed(seed, repeat, 0)
-        )
-        record = finetuning.train(
-            model,
-            tokenizer,
-            list(texts[train]),
-            labels[train],
-            config,
-            seed=folds.derived_seed(seed, repeat),
-            device=device,
-            loop=loop or finetuning.fit,
-            progress=False,
-        )
-        predicted = finetuning.predict(
-            model, tokenizer, list(texts[test]), max_length=config.max_length, device=device
-        )
+    def train(*args, **kwargs) -> dict:
+        return finetuning.train(*args, loop=loop or finetuning.fit, progress=False, **kwargs)
+
+    def keep(n_train: int, repeat: int, record: dict) -> None:
         if records is not None:
-            records[len(train), repeat] = record
-        del model  # before the next run builds its own: never two models at once
-        env.release_memory(collect=False)
-        return float(numpy.mean(predicted == labels[test]))
+            records[n_train, repeat] = record
 
-    return score
+    return trained_with(
+        make_model, train, tokenizer, dataset, config, seed=seed, device=device, on_record=keep
+    )

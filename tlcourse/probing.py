@@ -16,7 +16,7 @@ Features are computed once, outside; these functions only fit and score on the f
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import numpy
 from sklearn import linear_model
@@ -81,30 +81,3 @@ def probe_layers(
         cross_validate_features(make_probe, layer, labels, dataset, repeats=repeats)
         for layer in numpy.asarray(features)
     ]
-
-
-def feature_curve(
-    features: numpy.ndarray,
-    dataset,
-    *,
-    sizes: Sequence[int | None] = (10, 20, 50, 100, None),
-    make_model: Callable[[], object] | None = None,
-    repeats: int | None = None,
-) -> dict[int, numpy.ndarray]:
-    """Frozen ``features`` ``(n, D)`` + a fresh classifier at each number of labels: ``{n: (repeats,
-    folds)}``.
-
-    The same folds and the same drawn training sentences as :func:`tlcourse.baseline.learning_curve`,
-    so the two curves are paired fold by fold (lesson 05). The classifier defaults to
-    :func:`tlcourse.sentences.frozen_classifier`.
-    """
-    from tlcourse import sentences
-
-    make_model = make_model or sentences.frozen_classifier
-    features, labels = numpy.asarray(features), numpy.asarray(dataset["label"])
-
-    def score(train: numpy.ndarray, test: numpy.ndarray) -> float:
-        model = make_model().fit(features[train], labels[train])
-        return float(numpy.mean(model.predict(features[test]) == labels[test]))
-
-    return folds.learning_curve(score, dataset, sizes=sizes, repeats=repeats)
