@@ -209,7 +209,10 @@ def restoration(
                 input_ids=inputs, attention_mask=attention, max_new_tokens=width, do_sample=False, num_beams=1
             ).tolist()
         for (_, target), output in zip(chunk, generated):
-            truth, guess = spans(target, marks, eos), spans(output[1:], marks, eos)  # output[0]: start
+            guess = spans(output[1:], marks, eos)  # output[0] is the decoder's start
+            truth = {
+                m: pieces for m, pieces in spans(target, marks, eos).items() if pieces
+            }  # not the closing
             exact.append(numpy.mean([guess.get(m) == pieces for m, pieces in truth.items()]))
             total += len(truth)
     return {"loss": numpy.array(losses), "exact": numpy.array(exact), "spans": total}
