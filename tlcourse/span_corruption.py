@@ -210,9 +210,8 @@ def restoration(
             ).tolist()
         for (_, target), output in zip(chunk, generated):
             guess = spans(output[1:], marks, eos)  # output[0] is the decoder's start
-            truth = {
-                m: pieces for m, pieces in spans(target, marks, eos).items() if pieces
-            }  # not the closing
+            # the closing sentinel hides nothing: it is not a span
+            truth = {m: pieces for m, pieces in spans(target, marks, eos).items() if pieces}
             exact.append(numpy.mean([guess.get(m) == pieces for m, pieces in truth.items()]))
             total += len(truth)
     return {"loss": numpy.array(losses), "exact": numpy.array(exact), "spans": total}
