@@ -201,7 +201,8 @@ def _random_t5_small(folder: Path) -> None:
     vocab += [("\u2581" + w, math.log(n / total)) for w, n in words.most_common(20_000)]
     vocab += [(f"<extra_id_{i}>", 0.0) for i in range(99, -1, -1)]
     transformers.T5Tokenizer(vocab=vocab, extra_ids=100).save_pretrained(str(folder))
-    transformers.T5ForConditionalGeneration(transformers.T5Config()).save_pretrained(str(folder))
+    config = transformers.T5Config(decoder_start_token_id=0)  # as t5-small's config.json says
+    transformers.T5ForConditionalGeneration(config).save_pretrained(str(folder))
 
 
 #: Stand-ins by hub id; an asset without one is reported as not estimated.

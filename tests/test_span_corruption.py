@@ -204,6 +204,9 @@ def test_restoration_loss_matches_t5s_own_loss(t5):
         ).loss
     assert numpy.isclose(result["loss"][5], expected.item(), atol=1e-5)
     assert result["spans"] == sum(t in marks for _, ts in examples for t in ts[:-1]) - len(examples)
+    loss_only = span_corruption.restoration(model, tokenizer, examples, batch=4, decode=False)
+    assert loss_only["exact"] is None and numpy.allclose(loss_only["loss"], result["loss"])
+    assert loss_only["spans"] == result["spans"]
 
 
 def test_spans_are_read_up_to_the_end_and_the_control_swaps_inputs():

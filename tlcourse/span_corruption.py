@@ -181,12 +181,19 @@ def _padded(rows: list[list[int]], fill: int) -> torch.Tensor:
 
 
 def restoration(
-    model, tokenizer, examples: list[tuple[list[int], list[int]]], *, batch: int = 32, device: str = "cpu"
+    model,
+    tokenizer,
+    examples: list[tuple[list[int], list[int]]],
+    *,
+    decode: bool = True,
+    batch: int = 32,
+    device: str = "cpu",
 ) -> dict:
     """What a T5 gives back: per example the mean loss (nats) of the hidden pieces of its target (the
     sentinels and ``</s>`` not counted), and the hidden spans its greedy decoding restores exactly.
 
-    Returns ``{"loss": (n,) array, "exact": (n,) share of spans, "spans": total spans}``.
+    Returns ``{"loss": (n,) array, "exact": (n,) share of spans or None, "spans": total spans}``; greedy
+    decoding (most of the time) runs only with ``decode``; without it ``exact`` is ``None``.
     """
     marks = tokenizer.convert_tokens_to_ids(sentinels(100))
     pad, eos, ignore = tokenizer.pad_token_id, tokenizer.eos_token_id, -100
@@ -204,17 +211,23 @@ def restoration(
                 logits.transpose(1, 2), labels.clamp(min=0), reduction="none"
             )  # (b, L)
             losses += ((nll * scored).sum(1) / scored.sum(1).clamp(min=1)).tolist()
-            width = labels.shape[1] + 4
+        # the closing sentinel hides nothing: it is not a span
+        truths = [{m: p for m, p in spans(target, marks, eos).items() if p} for _, target in chunk]
+        total += sum(len(truth) for truth in truths)
+        if not decode:
+            continue
+        with torch.no_grad():
             generated = model.generate(
-                input_ids=inputs, attention_mask=attention, max_new_tokens=width, do_sample=False, num_beams=1
+                input_ids=inputs,
+                attention_mask=attention,
+                max_new_tokens=labels.shape[1] + 4,
+                do_sample=False,
+                num_beams=1,
             ).tolist()
-        for (_, target), output in zip(chunk, generated):
+        for truth, output in zip(truths, generated):
             guess = spans(output[1:], marks, eos)  # output[0] is the decoder's start
-            # the closing sentinel hides nothing: it is not a span
-            truth = {m: pieces for m, pieces in spans(target, marks, eos).items() if pieces}
             exact.append(numpy.mean([guess.get(m) == pieces for m, pieces in truth.items()]))
-            total += len(truth)
-    return {"loss": numpy.array(losses), "exact": numpy.array(exact), "spans": total}
+    return {"loss": numpy.array(losses), "exact": numpy.array(exact) if decode else None, "spans": total}
 
 
 def _tiny_placeholder(folder: Path) -> None:
