@@ -71,18 +71,27 @@ def replace_tokens(
     masked = (torch.rand(blocks.shape, generator=generator) < probability).to(blocks.device) & maskable
     hidden = blocks.masked_fill(masked, mask_id)
     step = rows or len(blocks)
-    logits = torch.cat(
+    probabilities = torch.cat(
         [
-            generator_model(input_ids=hidden[i : i + step]).logits[masked[i : i + step]]
+            _sampling_probabilities(
+                generator_model(input_ids=hidden[i : i + step]).logits, masked[i : i + step], special_ids
+            )
             for i in range(0, len(blocks), step)
         ]
-    )  # (m, V)
-    logits[:, list(special_ids)] = float("-inf")
-    probabilities = torch.softmax(logits.float(), dim=-1).cpu()  # sampled on the CPU, where `generator` lives
+    )  # (m, V), on the CPU, where `generator` lives
     samples = torch.multinomial(probabilities, 1, generator=generator).squeeze(-1)
     corrupted = blocks.clone()
     corrupted[masked] = samples.to(blocks.device)
     return corrupted, corrupted != blocks, masked
+
+
+def _sampling_probabilities(
+    logits: torch.Tensor, masked: torch.Tensor, special_ids: tuple[int, ...]
+) -> torch.Tensor:
+    """``(m, V)`` probabilities at the masked positions of ``(B, T, V)`` logits, never a special piece."""
+    logits = logits[masked]
+    logits[:, list(special_ids)] = float("-inf")
+    return torch.softmax(logits.float(), dim=-1).cpu()
 
 
 def detection_loss(logits: torch.Tensor, replaced: torch.Tensor, scored: torch.Tensor) -> torch.Tensor:
