@@ -162,6 +162,49 @@ def _synthetic_amazon_polarity(folder: Path) -> None:
     datasets.Dataset.from_dict(rows).to_parquet(str(target))
 
 
+def _random_electra(model_class: str) -> Callable[[Path], None]:
+    """ELECTRA-Small's architecture (the library's default ELECTRA config: 12 layers, 256 wide, 128-wide
+    embeddings; the released small generator has the same shape) with random weights, saved as the hub's main
+    branch holds it (``pytorch_model.bin``), and the bert-base-uncased vocabulary ELECTRA uses."""
+
+    def write(folder: Path) -> None:
+        import json
+
+        import torch
+        import transformers
+
+        config = transformers.ElectraConfig()
+        config.save_pretrained(str(folder))
+        torch.save(getattr(transformers, model_class)(config).state_dict(), folder / "pytorch_model.bin")
+        _copy_minilm_tokenizer(folder)
+        (folder / "tokenizer_config.json").write_text(json.dumps({"do_lower_case": True}))
+
+    return write
+
+
+def _random_t5_small(folder: Path) -> None:
+    """t5-small's architecture (the library's default T5 config) with random weights, and a T5 tokenizer
+    built here: a Unigram vocabulary of the bundled Wikipedia's 20,000 most frequent words and their
+    characters, then T5's 100 sentinels (the real one has 32,000 SentencePiece pieces)."""
+    import collections
+    import math
+
+    import transformers
+
+    from tlcourse import assets
+
+    words = collections.Counter(w for line in assets.load("wiki", "tiny") for w in line.split())
+    total = sum(words.values())
+    chars = sorted({c for w in words for c in w})
+    vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("\u2581", -2.0)]
+    vocab += [(c, -20.0) for c in chars]
+    vocab += [("\u2581" + w, math.log(n / total)) for w, n in words.most_common(20_000)]
+    vocab += [(f"<extra_id_{i}>", 0.0) for i in range(99, -1, -1)]
+    transformers.T5Tokenizer(vocab=vocab, extra_ids=100).save_pretrained(str(folder))
+    config = transformers.T5Config(decoder_start_token_id=0)  # as t5-small's config.json says
+    transformers.T5ForConditionalGeneration(config).save_pretrained(str(folder))
+
+
 #: Stand-ins by hub id; an asset without one is reported as not estimated.
 STAND_INS: dict[str, Callable[[Path], None]] = {
     "sentence-transformers/all-MiniLM-L6-v2": _random_minilm,
@@ -173,6 +216,9 @@ STAND_INS: dict[str, Callable[[Path], None]] = {
     "google-bert/bert-base-uncased": _random_bert_base,
     "cardiffnlp/tweet_eval": _synthetic_tweet_eval,
     "fancyzhx/amazon_polarity": _synthetic_amazon_polarity,
+    "google/electra-small-discriminator": _random_electra("ElectraForPreTraining"),
+    "google/electra-small-generator": _random_electra("ElectraForMaskedLM"),
+    "google-t5/t5-small": _random_t5_small,
 }
 #: Stand-ins by gensim-downloader name: only the rows the lesson reads (its ``limit``) are written.
 DOWNLOADER_STAND_INS: dict[str, Callable[[Path], None]] = {

@@ -250,7 +250,15 @@ LESSONS: dict[str, tuple[str, ...]] = {
     "09_hubs_and_adapters": ("encoder", "sentiment_domains"),
     # Whole Wikipedia articles come straight from gensim's dump (documents.py); lesson 04's model and
     # tokenizer.
-    "10_beyond_next_word": ("wiki", "wiki_wordpiece", "wiki_bert"),
+    # small/full: the released ELECTRA discriminator and generator (section 4) and T5 (section 2).
+    "10_beyond_next_word": (
+        "wiki",
+        "wiki_wordpiece",
+        "wiki_bert",
+        "electra_discriminator",
+        "electra_generator",
+        "t5",
+    ),
 }
 
 
@@ -264,10 +272,12 @@ def declaring_modules() -> tuple[ModuleType, ...]:
     from tlcourse import (
         dictionary,
         domain_data,
+        electra,
         finetuning,
         pretraining,
         sentences,
         sentiment_domains,
+        span_corruption,
         ui_strings,
         vector_sets,
         word2vec,
@@ -280,6 +290,8 @@ def declaring_modules() -> tuple[ModuleType, ...]:
         pretraining,
         finetuning,
         domain_data,
+        electra,
+        span_corruption,
         # taken from package archives on the package index
         sentiment_domains,
         vector_sets,
