@@ -1,7 +1,7 @@
 """Contrastive training of lesson 04's masked model over seeds: the numbers behind lesson 10's section 5.
 
-Run alone (one torch thread): ``python -m benchmarks.contrastive_seeds`` (about 20 minutes on this machine's
-CPU). Part 1 chooses the learning rate on held-out Wikipedia articles (the objective's own loss), never
+Run alone (one torch thread): ``python -m benchmarks.contrastive_seeds`` (about 12 minutes of one core
+here). Part 1 chooses the learning rate on held-out Wikipedia articles (the objective's own loss), never
 on the Lee ratings; part 2 runs seeds 0-4 at that rate: the Lee 2005 correlation of lesson 04's model
 before, after SimCSE (dropout views), after same-article pairs, and after the masked-LM control (the same
 steps on the same text).
@@ -26,14 +26,6 @@ DEV_ARTICLES = 16
 SEEDS = (0, 1, 2, 3, 4)
 
 
-def articles(seed: int = 0) -> tuple[list[list[str]], list[list[str]]]:
-    """Wikipedia articles as sentence lists, split into (train, dev) by article with a fixed draw."""
-    found = [corpora.split_sentences(text) for _, text in corpora.wiki_articles()]
-    found = [a for a in found if len(a) >= 4]
-    order = numpy.random.default_rng(seed).permutation(len(found))
-    return [found[i] for i in order[DEV_ARTICLES:]], [found[i] for i in order[:DEV_ARTICLES]]
-
-
 def with_views(masked):
     """Lesson 04's model with SimCSE's dropout, untrained: the held-out loss before any step."""
     return contrastive.with_dropout(masked, contrastive.Config.dropout)
@@ -49,7 +41,7 @@ def main() -> None:
     lee = assets.path("lee", "tiny")
     docs = corpora.load_lee(lee, part="rated")
     human = sentences.symmetric(corpora.load_lee_similarities(lee))
-    train_articles, dev = articles()
+    train_articles, dev = contrastive.wiki_articles(dev=DEV_ARTICLES)
     train_sentences = [s for a in train_articles for s in a]
     lines = [f"{len(train_articles)} training articles ({len(train_sentences)} sentences), {len(dev)} dev"]
 
@@ -108,7 +100,7 @@ def render(lines, rate_rows, chosen, seed_rows, base, steps) -> str:
     out = [
         "# Contrastive training of lesson 04's masked model: the rate, and the spread over seeds",
         "",
-        "`python -m benchmarks.contrastive_seeds --write` (one torch thread; about 20 minutes here). "
+        "`python -m benchmarks.contrastive_seeds --write` (one torch thread; about 12 CPU-minutes). "
         f"{steps} steps of 32 pairs, temperature 0.05, dropout 0.1, sentences cut at 32 pieces. "
         + "; ".join(lines)
         + ".",
@@ -140,6 +132,12 @@ def render(lines, rate_rows, chosen, seed_rows, base, steps) -> str:
         out.append(
             f"\n{n}: mean {values.mean():.3f}, sd {values.std(ddof=1):.3f}, min {values.min():.3f}, "
             f"max {values.max():.3f}; minus before: {values.min() - base:+.3f} to {values.max() - base:+.3f}"
+        )
+    if "same article" in names and "masked LM" in names:
+        gap = numpy.array([row["same article"] - row["masked LM"] for row in seed_rows])
+        out.append(
+            f"\nsame article minus masked LM, seed by seed: {gap.min():+.3f} to {gap.max():+.3f} "
+            f"(sd {gap.std(ddof=1):.3f})"
         )
     return "\n".join(out) + "\n"
 
