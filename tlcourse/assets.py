@@ -249,8 +249,8 @@ LESSONS: dict[str, tuple[str, ...]] = {
     ),
     "09_hubs_and_adapters": ("encoder", "sentiment_domains"),
     # Whole Wikipedia articles come straight from gensim's dump (documents.py); lesson 04's model and
-    # tokenizer.
-    "10_beyond_next_word": ("wiki", "wiki_wordpiece", "wiki_bert"),
+    # tokenizer; Lee 2005 and the packaged encoder for section 5's contrastive training.
+    "10_beyond_next_word": ("wiki", "wiki_wordpiece", "wiki_bert", "lee", "encoder"),
 }
 
 
