@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import numpy
 import pytest
+import torch
 from conftest import standard_check_tests
 
-from tlcourse import cache_lm, span_corruption
+from tlcourse import cache_lm, contrastive, span_corruption
 from tlcourse.checks import beyond_next_word as check
 from tlcourse.checks import core
 
 LESSON = "10_beyond_next_word"
-EXERCISES = [("span_corrupt", check.span_corrupt), ("cache_mix", check.cache_mix)]
-PACKAGE = {"span_corrupt": span_corruption.corrupt, "cache_mix": cache_lm.mix}
+EXERCISES = [
+    ("span_corrupt", check.span_corrupt),
+    ("cache_mix", check.cache_mix),
+    ("contrastive_loss", check.contrastive_loss),
+]
+PACKAGE = {
+    "span_corrupt": span_corruption.corrupt,
+    "cache_mix": cache_lm.mix,
+    "contrastive_loss": contrastive.info_nce,
+}
 
 
 (
@@ -90,4 +99,44 @@ def _over_vocab(model_probability, cache_count, cache_size, *, weight):
 )
 def test_wrong_cache_mixes_get_their_hint(wrong, hint):
     result = check.cache_mix(wrong)
+    assert result.status == core.WRONG and hint in result.message, result.message
+
+
+def _unnormalised(a, b, *, temperature):
+    import torch.nn.functional as F
+
+    return F.cross_entropy(a @ b.T / temperature, torch.arange(len(a)))
+
+
+def _no_temperature(a, b, *, temperature):
+    import torch.nn.functional as F
+
+    return F.cross_entropy(F.normalize(a, dim=-1) @ F.normalize(b, dim=-1).T, torch.arange(len(a)))
+
+
+def _transposed(a, b, *, temperature):
+    import torch.nn.functional as F
+
+    logits = F.normalize(b, dim=-1) @ F.normalize(a, dim=-1).T / temperature
+    return F.cross_entropy(logits, torch.arange(len(a)))
+
+
+def _positives_only(a, b, *, temperature):
+    import torch.nn.functional as F
+
+    return -(F.cosine_similarity(a, b, dim=-1) / temperature).mean()
+
+
+@pytest.mark.parametrize(
+    "wrong, hint",
+    [
+        (_unnormalised, "cosines"),
+        (_no_temperature, "temperature"),
+        (_transposed, "a @ b.T"),
+        (_positives_only, "negatives"),
+        (lambda a, b, *, temperature: 0.0, "one-number tensor"),
+    ],
+)
+def test_wrong_contrastive_losses_get_their_hint(wrong, hint):
+    result = check.contrastive_loss(wrong)
     assert result.status == core.WRONG and hint in result.message, result.message

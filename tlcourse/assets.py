@@ -249,12 +249,14 @@ LESSONS: dict[str, tuple[str, ...]] = {
     ),
     "09_hubs_and_adapters": ("encoder", "sentiment_domains"),
     # Whole Wikipedia articles come straight from gensim's dump (documents.py); lesson 04's model and
-    # tokenizer.
+    # tokenizer; Lee 2005 and the packaged encoder for section 5's contrastive training.
     # small/full: the released ELECTRA discriminator and generator (section 4) and T5 (section 2).
     "10_beyond_next_word": (
         "wiki",
         "wiki_wordpiece",
         "wiki_bert",
+        "lee",
+        "encoder",
         "electra_discriminator",
         "electra_generator",
         "t5",

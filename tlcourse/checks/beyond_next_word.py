@@ -1,4 +1,5 @@
-"""Checks for lesson 10's exercises: T5's span corruption and the document cache's interpolation.
+"""Checks for lesson 10's exercises: T5's span corruption, the document cache's interpolation, the
+contrastive loss.
 
 Each check runs the learner's function on held-out cases of its own (random masks over made-up
 sequences, a five-word vocabulary with histories of several lengths), compares it with the
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 import numpy
 
-from tlcourse import cache_lm, span_corruption
+from tlcourse import cache_lm, contrastive, span_corruption
 from tlcourse.checks import core
 
 
@@ -130,4 +131,73 @@ def cache_mix(answer) -> core.Result:
         answer,
         test,
         success="a proper distribution that matches the package's, empty history included.",
+    )
+
+
+def _contrastive_cases():
+    """Pairs of batches ``(a, b)`` of several sizes, rows of unequal length, ``a @ b.T`` not symmetric."""
+    import torch
+
+    generator = torch.Generator().manual_seed(5)
+    cases = []
+    for rows, width in ((2, 3), (5, 8), (16, 32)):
+        scale = torch.rand(rows, 1, generator=generator) * 4 + 0.5  # rows of different lengths
+        a = torch.randn(rows, width, generator=generator) * scale
+        b = a + 0.8 * torch.randn(rows, width, generator=generator)
+        cases.append((a, b))
+    return cases
+
+
+def contrastive_loss(answer) -> core.Result:
+    """Exercise 3: ``answer(a, b, *, temperature)`` -> InfoNCE, a scalar tensor, for ``(B, D)`` batches."""
+    import torch
+
+    def value(function, a, b, temperature):
+        got = function(a.clone(), b.clone(), temperature=temperature)
+        if not isinstance(got, torch.Tensor) or got.numel() != 1:
+            raise core.Wrong("return the loss as a one-number tensor (the mean over the batch's rows).")
+        return float(got)
+
+    def test(function):
+        import torch.nn.functional as F
+
+        for a, b in _contrastive_cases():
+            for temperature in (0.05, 0.5):
+                got = value(function, a, b, temperature)
+                want = float(contrastive.info_nce(a, b, temperature=temperature))
+                if abs(got - want) <= 1e-4 * max(1.0, abs(want)):
+                    continue
+                targets = torch.arange(len(a))
+                raw = a @ b.T / temperature
+                unit = F.normalize(a, dim=-1) @ F.normalize(b, dim=-1).T
+                if abs(got - float(F.cross_entropy(raw, targets))) < 1e-4 * max(1.0, abs(got)):
+                    raise core.Wrong(
+                        "the similarities must be cosines: scale each row to unit length first, or a long "
+                        "vector wins by its length, not its direction."
+                    )
+                if abs(got - float(F.cross_entropy(unit, targets))) < 1e-4 * max(1.0, abs(got)):
+                    raise core.Wrong(
+                        "divide the cosines by the temperature before the cross-entropy: with cosines in "
+                        "[-1, 1] the softmax stays nearly flat."
+                    )
+                if abs(got - float(F.cross_entropy(unit.T / temperature, targets))) < 1e-4 * max(1.0, got):
+                    raise core.Wrong(
+                        "row i of the logits is a[i] against every row of b (a @ b.T): you have b[i] "
+                        "against the rows of a."
+                    )
+                if abs(got - float(-(unit.diag() / temperature).mean())) < 1e-4 * max(1.0, abs(got)):
+                    raise core.Wrong(
+                        "that only pulls each pair together: the other rows of b are the negatives, "
+                        "so take the cross-entropy over the whole row, with the diagonal as the target."
+                    )
+                raise core.Wrong(
+                    f"for a batch of {len(a)} at temperature {temperature}: expected {want:.4f}, got "
+                    f"{got:.4f}. Cosine matrix (B, B) / temperature, cross-entropy, targets 0..B-1."
+                )
+
+    return core.run(
+        "Exercise 3 (the contrastive loss)",
+        answer,
+        test,
+        success="InfoNCE as SimCSE computes it, on every held-out batch and temperature.",
     )
