@@ -233,6 +233,11 @@ LESSONS: dict[str, tuple[str, ...]] = {
         "ui_strings_de_de",
         "ui_strings_es_es",
         "ui_strings_zh_cn",
+        # small/full only (section 6): GLUE's rte, mrpc, stsb and mnli; tiny placeholders.
+        "glue_rte",
+        "glue_mrpc",
+        "glue_stsb",
+        "glue_mnli",
     ),
     "08_cross_lingual_transfer": (
         "wiki",
@@ -265,6 +270,7 @@ def declaring_modules() -> tuple[ModuleType, ...]:
         dictionary,
         domain_data,
         finetuning,
+        glue,
         pretraining,
         sentences,
         sentiment_domains,
@@ -280,6 +286,7 @@ def declaring_modules() -> tuple[ModuleType, ...]:
         pretraining,
         finetuning,
         domain_data,
+        glue,
         # taken from package archives on the package index
         sentiment_domains,
         vector_sets,
