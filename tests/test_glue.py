@@ -96,33 +96,38 @@ def test_missing_files_say_to_run_prepare(tmp_path):
 
 
 def test_registry_names_nyu_mll_glue_in_small_and_full_and_nothing_in_tiny():
-    for config in ("rte", "mrpc", "stsb", "mnli"):
-        for profile in ("small", "full"):
-            spec = assets.variant(f"glue_{config}", profile)
-            assert (spec.repo_id, spec.repo_type, spec.revision) == ("nyu-mll/glue", "dataset", None)
+    for profile in ("small", "full"):
+        spec = assets.variant("glue", profile)
+        assert (spec.repo_id, spec.repo_type, spec.revision) == ("nyu-mll/glue", "dataset", None)
+        for config in ("rte", "mrpc", "stsb", "mnli"):
             assert f"{config}/train-*.parquet" in spec.allow_patterns
-            assert not any("test" in pattern for pattern in spec.allow_patterns)  # unlabelled: never read
-        assert isinstance(assets.variant(f"glue_{config}", "tiny"), assets.Built)
-        assert f"glue_{config}" in assets.LESSONS["07_multi_task_learning"]
+        assert "mnli/validation_matched-*.parquet" in spec.allow_patterns
+        assert not any("test" in pattern for pattern in spec.allow_patterns)  # unlabelled: never fetched
+    assert isinstance(assets.variant("glue", "tiny"), assets.Built)
+    assert "glue" in assets.LESSONS["07_multi_task_learning"]
     with pytest.raises(ValueError, match="small and full"):
-        glue.load("rte", profile="tiny")
+        glue.load(profile="tiny")
 
 
 @pytest.mark.parametrize("profile", ["small", "full"])
-def test_every_config_loads_from_a_hub_layout(offline_hub, profile):  # noqa: F811  (the fixture above)
+def test_every_config_loads_from_a_hub_layout(offline_hub, profile, monkeypatch):  # noqa: F811  (fixture)
     from test_assets import _fake_snapshot
 
     files = {}
     for config in ("rte", "mrpc", "stsb", "mnli"):
         files.update(_hub_files(config, n_train=60 if config == "mnli" else 40))
     _fake_snapshot(offline_hub, "dataset", "nyu-mll/glue", "0" * 40, files)  # none is pinned: any commit
+    monkeypatch.setitem(glue.MNLI_ROWS, profile, 50)  # the profile's cap, at this size
+    data = glue.load(profile=profile)
+    assert list(data) == ["rte", "mrpc", "stsb", "mnli"]
     for config in ("rte", "mrpc", "stsb"):
-        data = glue.load(config, profile=profile)
-        assert len(data["train"]) == 40 and len(data["validation"]) == 12
-        assert min(data["validation"]["label"]) >= 0  # the validation split, not the unlabelled test
-    mnli = glue.load("mnli", profile=profile)
-    assert len(mnli["train"]) == 60 and mnli["train"].column_names == ["sentence1", "sentence2", "label"]
-    assert assets.load("glue_rte", "tiny") is None
+        assert len(data[config]["train"]) == 40 and len(data[config]["validation"]) == 12
+        assert min(data[config]["validation"]["label"]) >= 0  # the validation split, not the unlabelled test
+    assert data["stsb"]["train"].features["label"].dtype == "float32"
+    mnli = data["mnli"]
+    assert len(mnli["train"]) == 50 and mnli["train"].column_names == ["sentence1", "sentence2", "label"]
+    assert len(mnli["validation"]) == 12
+    assert assets.load("glue", "tiny") is None
 
 
 def test_pair_ids_mark_the_second_text_with_token_type_one(tmp_path):

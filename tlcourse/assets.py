@@ -233,11 +233,7 @@ LESSONS: dict[str, tuple[str, ...]] = {
         "ui_strings_de_de",
         "ui_strings_es_es",
         "ui_strings_zh_cn",
-        # small/full only (section 6): GLUE's rte, mrpc, stsb and mnli; tiny placeholders.
-        "glue_rte",
-        "glue_mrpc",
-        "glue_stsb",
-        "glue_mnli",
+        "glue",  # small/full only (section 6): GLUE's rte, mrpc, stsb and mnli; a placeholder in tiny
     ),
     "08_cross_lingual_transfer": (
         "wiki",

@@ -77,11 +77,19 @@ def read(folder: Path, config: str, *, rows: int | None = None) -> dict:
     return {"train": train, "validation": validation}
 
 
-def load(config: str, *, profile: str) -> dict:
-    """GLUE ``config``'s ``{"train", "validation"}`` in ``profile`` (small or full; MNLI subsampled)."""
+def read_all(folder: Path, profile: str) -> dict:
+    """``{config: {"train", "validation"}}`` for the four configs, MNLI's train capped at ``MNLI_ROWS``."""
+    return {
+        config: read(folder, config, rows=MNLI_ROWS.get(profile) if config == AUXILIARY else None)
+        for config in (*TARGETS, AUXILIARY)
+    }
+
+
+def load(*, profile: str) -> dict:
+    """``{config: {"train", "validation"}}`` of rte, mrpc, stsb and mnli in ``profile`` (small or full)."""
     if profile == "tiny":
         raise ValueError("GLUE is used only in the small and full profiles; tiny has no copy of it.")
-    return assets.load(f"glue_{config}", profile)
+    return assets.load("glue", profile)
 
 
 # --- pairs into the shared encoder -----------------------------------------------------------------------
@@ -227,38 +235,30 @@ def _none_offline(folder: Path) -> None:
     )
 
 
-def _loader(config: str):
-    def load_config(folder: Path, profile: str):
-        return (
-            None
-            if profile == "tiny"
-            else read(Path(folder), config, rows=MNLI_ROWS.get(profile) if config == AUXILIARY else None)
-        )
-
-    return load_config
+def _load(folder: Path, profile: str):
+    return None if profile == "tiny" else read_all(Path(folder), profile)
 
 
 _OFFLINE = assets.Built(_none_offline, "1", "none in tiny: lesson 07's GLUE section runs in small/full", "-")
 
 
-def _hub(config: str) -> assets.Hub:
-    return assets.Hub(
-        "nyu-mll/glue",
-        "dataset",
-        None,
-        f"GLUE (Wang et al. 2018), its {config} train and {VALIDATION[config]} splits",
-        "see its dataset card (each task keeps its own licence)",
-        (f"{config}/train-*.parquet", f"{config}/{VALIDATION[config]}-*.parquet"),
-    )
-
-
-ASSETS = tuple(
+_HUB = assets.Hub(
+    "nyu-mll/glue",
+    "dataset",
+    None,
+    "GLUE (Wang et al. 2018): rte, mrpc, stsb and mnli, train and validation splits",
+    "see its dataset card (each task keeps its own licence)",
+    tuple(
+        f"{config}/{split}-*.parquet"
+        for config in (*TARGETS, AUXILIARY)
+        for split in ("train", VALIDATION[config])
+    ),
+)
+ASSETS = (
     assets.Asset(
-        f"glue_{config}",
-        f"GLUE's {config} sentence pairs (small/full only"
-        + ("; a fixed subsample of its training set)" if config == AUXILIARY else ")"),
-        {"tiny": _OFFLINE, "small": _hub(config), "full": _hub(config)},
-        _loader(config),
-    )
-    for config in (*TARGETS, AUXILIARY)
+        "glue",
+        "GLUE's rte, mrpc, stsb and mnli sentence pairs (small/full only; mnli's training set subsampled)",
+        {"tiny": _OFFLINE, "small": _HUB, "full": _HUB},
+        _load,
+    ),
 )
