@@ -35,8 +35,9 @@ LABEL_NAMES = {
 }
 VALIDATION = {"rte": "validation", "mrpc": "validation", "stsb": "validation", "mnli": "validation_matched"}
 #: MNLI training pairs kept (of 392,702), drawn with the fold seed. A joint run of lesson 07 draws at most
-#: a few hundred MNLI pairs in small (3 x 60 steps x 8 pairs / 4 tasks) and a few thousand a seed in full:
-#: these caps are ten times that, so no pair repeats, while reading and tokenizing stay seconds.
+#: a few hundred MNLI pairs in small (3 x 60 steps x 8 pairs / 4 tasks) and a few thousand a seed in full
+#: (3 x 200 x 16 / 4): these caps are over ten times that, so no pair repeats, and reading and tokenizing
+#: stay seconds.
 MNLI_ROWS = {"small": 5_000, "full": 50_000}
 
 
