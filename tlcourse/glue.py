@@ -5,11 +5,11 @@ pretrained encoder fine-tuned on several GLUE tasks at once, a head per task. Th
 ``nyu-mll/glue`` (parquet, one folder a config: ``rte/train-00000-of-00001.parquet``, ...); every reader
 gives ``datasets.Dataset`` s of ``sentence1``, ``sentence2``, ``label`` (MNLI's ``premise`` and
 ``hypothesis`` renamed), STS-B's label a float 0-5. Test splits are unlabelled and never read. ``tiny``
-does not use GLUE: its variants are placeholders.
+does not use GLUE: its variant is a placeholder.
 
 >>> from tlcourse import glue
->>> rte = glue.load("rte", profile="small")   # doctest: +SKIP
->>> rte["train"].column_names
+>>> data = glue.load(profile="small")   # doctest: +SKIP
+>>> data["rte"]["train"].column_names
 ['sentence1', 'sentence2', 'label']
 """
 
@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 from tlcourse import assets, folds, multitask
 
-TARGETS = ("rte", "mrpc", "stsb")  # the small GLUE tasks multi-task learning is said to help most
+TARGETS = ("rte", "mrpc", "stsb")  # three small GLUE pair tasks: little data of their own
 AUXILIARY = "mnli"
 REGRESSION = ("stsb",)  # a head of one output trained with MSE; the others are classifiers
 CLASSES = {"rte": 2, "mrpc": 2, "stsb": 1, "mnli": 3}
