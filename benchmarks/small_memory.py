@@ -205,6 +205,39 @@ def _random_t5_small(folder: Path) -> None:
     transformers.T5ForConditionalGeneration(config).save_pretrained(str(folder))
 
 
+def _synthetic_glue(folder: Path) -> None:
+    """nyu-mll/glue's rte, mrpc, stsb and mnli at their real sizes (mnli: 392,702 training pairs), in the
+    hub's layout and columns; sentences of about the real lengths, words from the bundled movie sentences."""
+    import datasets
+
+    from tlcourse import corpora
+
+    if (folder / "mnli").exists():  # one repository behind four assets: written once
+        return
+    words = " ".join(corpora.read_polarity()[0]).split()
+    rng = random.Random(0)
+    text = lambda n: " ".join(rng.choices(words, k=max(3, int(rng.gauss(n, n / 3)))))  # noqa: E731
+    shapes = {  # config: ((train, validation), words in the first and second text, columns, classes)
+        "rte": ((2490, 277), (43, 9), ("sentence1", "sentence2"), 2),
+        "mrpc": ((3668, 408), (22, 22), ("sentence1", "sentence2"), 2),
+        "stsb": ((5749, 1500), (10, 10), ("sentence1", "sentence2"), 0),
+        "mnli": ((392_702, 9815), (20, 10), ("premise", "hypothesis"), 3),
+    }
+    for config, (sizes, lengths, columns, classes) in shapes.items():
+        (folder / config).mkdir()
+        validation = "validation_matched" if config == "mnli" else "validation"
+        for split, n in zip(("train", validation), sizes):
+            labels = [rng.uniform(0, 5) for _ in range(n)] if not classes else [i % classes for i in range(n)]
+            rows = {
+                columns[0]: [text(lengths[0]) for _ in range(n)],
+                columns[1]: [text(lengths[1]) for _ in range(n)],
+            }
+            rows |= {"label": labels, "idx": list(range(n))}
+            datasets.Dataset.from_dict(rows).to_parquet(
+                str(folder / config / f"{split}-00000-of-00001.parquet")
+            )
+
+
 #: Stand-ins by hub id; an asset without one is reported as not estimated.
 STAND_INS: dict[str, Callable[[Path], None]] = {
     "sentence-transformers/all-MiniLM-L6-v2": _random_minilm,
@@ -219,6 +252,7 @@ STAND_INS: dict[str, Callable[[Path], None]] = {
     "google/electra-small-discriminator": _random_electra("ElectraForPreTraining"),
     "google/electra-small-generator": _random_electra("ElectraForMaskedLM"),
     "google-t5/t5-small": _random_t5_small,
+    "nyu-mll/glue": _synthetic_glue,
 }
 #: Stand-ins by gensim-downloader name: only the rows the lesson reads (its ``limit``) are written.
 DOWNLOADER_STAND_INS: dict[str, Callable[[Path], None]] = {

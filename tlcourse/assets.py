@@ -233,6 +233,7 @@ LESSONS: dict[str, tuple[str, ...]] = {
         "ui_strings_de_de",
         "ui_strings_es_es",
         "ui_strings_zh_cn",
+        "glue",  # small/full only (section 6): GLUE's rte, mrpc, stsb and mnli; a placeholder in tiny
     ),
     "08_cross_lingual_transfer": (
         "wiki",
@@ -276,6 +277,7 @@ def declaring_modules() -> tuple[ModuleType, ...]:
         domain_data,
         electra,
         finetuning,
+        glue,
         pretraining,
         sentences,
         sentiment_domains,
@@ -294,6 +296,7 @@ def declaring_modules() -> tuple[ModuleType, ...]:
         domain_data,
         electra,
         span_corruption,
+        glue,
         # taken from package archives on the package index
         sentiment_domains,
         vector_sets,
