@@ -246,6 +246,9 @@ LESSONS: dict[str, tuple[str, ...]] = {
         "ui_strings_de_de",
         "ui_strings_ru_ru",
         "ui_strings_zh_cn",
+        # section 5, small/full only (placeholders in tiny): the multilingual encoder and XLM-T's tweets
+        "multilingual_encoder",
+        "multilingual_tweets",
     ),
     "09_hubs_and_adapters": ("encoder", "sentiment_domains"),
     # Whole Wikipedia articles come straight from gensim's dump (documents.py); lesson 04's model and
@@ -265,6 +268,7 @@ def declaring_modules() -> tuple[ModuleType, ...]:
         dictionary,
         domain_data,
         finetuning,
+        multilingual,
         pretraining,
         sentences,
         sentiment_domains,
@@ -280,6 +284,7 @@ def declaring_modules() -> tuple[ModuleType, ...]:
         pretraining,
         finetuning,
         domain_data,
+        multilingual,
         # taken from package archives on the package index
         sentiment_domains,
         vector_sets,
