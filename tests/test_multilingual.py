@@ -202,3 +202,14 @@ def test_zero_shot_numbers_on_vectors_with_known_answers():
     assert multilingual.gaps(hits, seed=0) == gap  # the seed fixes the resamples
     with pytest.raises(KeyError, match="english"):
         multilingual.gaps({"french": hits["french"]}, seed=0)
+
+
+def test_paired_differences_hold_the_tweets_fixed():
+    rng = numpy.random.default_rng(0)
+    better = {"hindi": rng.random(400) < 0.7}
+    worse = {"hindi": better["hindi"] & (rng.random(400) < 0.8)}  # the same tweets, some lost
+    found = multilingual.paired_differences(better, worse, seed=0)["hindi"]
+    assert found.mean == pytest.approx(better["hindi"].mean() - worse["hindi"].mean())
+    assert 0 < found.low <= found.mean <= found.high  # never worse on any tweet: the interval stays above 0
+    same = multilingual.paired_differences(better, better, seed=0)["hindi"]
+    assert same.mean == same.low == same.high == 0.0

@@ -148,6 +148,23 @@ def gaps(
     }
 
 
+def paired_differences(
+    a: Mapping[str, numpy.ndarray], b: Mapping[str, numpy.ndarray], *, seed: int, resamples: int = 2000
+) -> dict[str, stats.Estimate]:
+    """Accuracy of ``a`` minus ``b`` on the same test tweets, per language, with a paired bootstrap interval.
+
+    Two classifiers (two encoders, or zero-shot against in-language) read the same tweets, so each resample
+    draws the same tweets for both: the interval holds the tweets fixed, not the classifiers.
+    """
+    rng = numpy.random.default_rng(seed)
+    out = {}
+    for language in a:
+        diff = a[language].astype(float) - b[language].astype(float)
+        draws = diff[rng.integers(0, diff.size, size=(resamples, diff.size))].mean(axis=1)
+        out[language] = stats.percentile_interval(draws, point=float(diff.mean()))
+    return out
+
+
 _ENCODER_FILES = (
     "config.json",
     "tokenizer.json",
