@@ -180,7 +180,7 @@ _TWEETS = assets.Hub(
     TWEETS_REVISION,
     "Tweet Sentiment Multilingual (Barbieri, Espinosa Anke & Camacho-Collados 2022, XLM-T, LREC): "
     "1,838 / 323 / 869 train/validation/test tweets in each of 8 languages, the hub's parquet branch",
-    "CC BY-3.0 (as its card states); Twitter's terms apply to the tweets",
+    "CC BY 3.0 (as its card states); Twitter's terms apply to the tweets",
     tuple(f"{language}/*/*.parquet" for language in LANGUAGES),
 )
 ASSETS = (
