@@ -238,6 +238,81 @@ def _synthetic_glue(folder: Path) -> None:
             )
 
 
+def _multilingual_tokenizer(folder: Path) -> None:
+    """A sentencepiece-style tokenizer (Unigram) with XLM-R's special tokens, trained offline on synthetic
+    text: the real one (250,002 pieces) is on the hub; the model's embedding table keeps the real size."""
+    import tokenizers
+    import transformers
+    from tokenizers import decoders, models, pre_tokenizers, trainers
+
+    rng = random.Random(0)
+    text = [" ".join(rng.choices(_SCRIPTS, k=20)) for _ in range(2000)]
+    tokenizer = tokenizers.Tokenizer(models.Unigram())
+    tokenizer.pre_tokenizer, tokenizer.decoder = pre_tokenizers.Metaspace(), decoders.Metaspace()
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    tokenizer.train_from_iterator(
+        text, trainers.UnigramTrainer(vocab_size=2000, special_tokens=specials, unk_token="<unk>")
+    )
+    transformers.XLMRobertaTokenizerFast(
+        tokenizer_object=tokenizer,
+        bos_token="<s>",
+        eos_token="</s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        cls_token="<s>",
+        sep_token="</s>",
+        mask_token="<mask>",
+    ).save_pretrained(folder)
+
+
+#: Words in the scripts of XLM-T's eight languages, for synthetic tweets and the stand-in tokenizer.
+_SCRIPTS = [f"w{i}" for i in range(300)] + [f"كلمة{i}" for i in range(100)] + [f"शब्द{i}" for i in range(100)]
+
+
+def _random_multilingual_minilm(folder: Path) -> None:
+    """paraphrase-multilingual-MiniLM-L12-v2's architecture (BERT, 12 layers, width 384, XLM-R's 250,037-row
+    vocabulary) with random weights and the stand-in tokenizer."""
+    import transformers
+
+    config = transformers.BertConfig(
+        vocab_size=250037,
+        hidden_size=384,
+        num_hidden_layers=12,
+        num_attention_heads=12,
+        intermediate_size=1536,
+    )
+    transformers.BertModel(config).save_pretrained(str(folder))
+    _multilingual_tokenizer(folder)
+
+
+def _random_xlm_roberta_base(folder: Path) -> None:
+    """xlm-roberta-base's architecture (the library's XLM-R config at base size, 250,002 rows) with random
+    weights and the stand-in tokenizer (the `full` profile; used by stand_in_run.py)."""
+    import transformers
+
+    config = transformers.XLMRobertaConfig(
+        vocab_size=250002, max_position_embeddings=514, type_vocab_size=1, pad_token_id=1
+    )
+    transformers.XLMRobertaModel(config).save_pretrained(str(folder))
+    _multilingual_tokenizer(folder)
+
+
+def _synthetic_tweet_sentiment_multilingual(folder: Path) -> None:
+    """1,838 / 323 / 869 tweets of 8 to 30 words in each of the 8 languages, labels 0/1/2, in the layout of
+    the hub's refs/convert/parquet branch (``<language>/<split>/0000.parquet``)."""
+    import datasets
+
+    from tlcourse import multilingual
+
+    rng = random.Random(0)
+    for language in multilingual.LANGUAGES:
+        for split, size in (("train", 1838), ("validation", 323), ("test", 869)):
+            (folder / language / split).mkdir(parents=True)
+            texts = [" ".join(rng.choices(_SCRIPTS, k=rng.randint(8, 30))) for _ in range(size)]
+            rows = {"text": texts, "label": [i % 3 for i in range(size)]}
+            datasets.Dataset.from_dict(rows).to_parquet(str(folder / language / split / "0000.parquet"))
+
+
 #: Stand-ins by hub id; an asset without one is reported as not estimated.
 STAND_INS: dict[str, Callable[[Path], None]] = {
     "sentence-transformers/all-MiniLM-L6-v2": _random_minilm,
@@ -253,6 +328,9 @@ STAND_INS: dict[str, Callable[[Path], None]] = {
     "google/electra-small-generator": _random_electra("ElectraForMaskedLM"),
     "google-t5/t5-small": _random_t5_small,
     "nyu-mll/glue": _synthetic_glue,
+    "sentence-transformers/paraphrase-multilingual-MiniLM-L12-v2": _random_multilingual_minilm,
+    "FacebookAI/xlm-roberta-base": _random_xlm_roberta_base,
+    "cardiffnlp/tweet_sentiment_multilingual": _synthetic_tweet_sentiment_multilingual,
 }
 #: Stand-ins by gensim-downloader name: only the rows the lesson reads (its ``limit``) are written.
 DOWNLOADER_STAND_INS: dict[str, Callable[[Path], None]] = {
@@ -278,11 +356,13 @@ def lay_out(hub: Path, spec) -> None:
     """Write the stand-in of a hub asset into ``hub`` in huggingface_hub's cache layout."""
     kind = {"model": "models", "dataset": "datasets"}[spec.repo_type]
     repo = hub / f"{kind}--{spec.repo_id.replace('/', '--')}"
-    revision = spec.revision or "f" * 40
+    pinned = spec.revision and len(spec.revision) == 40  # a commit; otherwise none or a branch name
+    revision = spec.revision if pinned else "f" * 40
     snapshot = repo / "snapshots" / revision
     snapshot.mkdir(parents=True, exist_ok=True)
-    (repo / "refs").mkdir(exist_ok=True)
-    (repo / "refs" / "main").write_text(revision)
+    ref = repo / "refs" / (spec.revision if spec.revision and not pinned else "main")
+    ref.parent.mkdir(parents=True, exist_ok=True)  # refs/refs/convert/parquet for the converter's branch
+    ref.write_text(revision)
     STAND_INS[spec.repo_id](snapshot)
 
 

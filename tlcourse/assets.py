@@ -247,6 +247,9 @@ LESSONS: dict[str, tuple[str, ...]] = {
         "ui_strings_de_de",
         "ui_strings_ru_ru",
         "ui_strings_zh_cn",
+        # section 5, small/full only (placeholders in tiny): the multilingual encoder and XLM-T's tweets
+        "multilingual_encoder",
+        "multilingual_tweets",
     ),
     "09_hubs_and_adapters": ("encoder", "sentiment_domains"),
     # Whole Wikipedia articles come straight from gensim's dump (documents.py); lesson 04's model and
@@ -278,6 +281,7 @@ def declaring_modules() -> tuple[ModuleType, ...]:
         electra,
         finetuning,
         glue,
+        multilingual,
         pretraining,
         sentences,
         sentiment_domains,
@@ -297,6 +301,7 @@ def declaring_modules() -> tuple[ModuleType, ...]:
         electra,
         span_corruption,
         glue,
+        multilingual,
         # taken from package archives on the package index
         sentiment_domains,
         vector_sets,
