@@ -64,6 +64,31 @@ class AssetMissing(RuntimeError):
     """An asset is neither cached nor obtainable here; the message gives the command that fixes it."""
 
 
+def placeholder(note: str) -> Callable[[Path], None]:
+    """A builder for a profile that does not use an asset: it writes ``note`` (why, and where the asset is
+    used) into ``README.txt``, so the registry stays complete in every profile."""
+
+    def write(folder: Path) -> None:
+        (folder / "README.txt").write_text(note, encoding="utf-8")
+
+    write.__name__ = write.__qualname__ = "placeholder"
+    return write
+
+
+def read_parquet(folder: Path, pattern: str):
+    """The parquet files of a hub data set's folder that match ``pattern`` as one ``datasets.Dataset``;
+    a clear error naming ``python -m tlcourse prepare`` when there are none."""
+    import datasets
+
+    files = sorted(str(path) for path in Path(folder).glob(pattern))
+    if not files:
+        raise FileNotFoundError(
+            f"{folder} has no {pattern}: run `python -m tlcourse prepare --profile small` (or full) on a "
+            "machine that reaches the hub."
+        )
+    return datasets.load_dataset("parquet", data_files={"train": files}, split="train")
+
+
 def _load_movie_reviews(folder: Path, profile: str):
     if profile == "tiny":
         return corpora.load_movie_reviews(folder)

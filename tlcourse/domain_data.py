@@ -21,13 +21,11 @@ from tlcourse import assets, corpora, folds, sentiment_domains
 AMAZON_ROWS = 20_000
 
 
-def _none_offline(folder: Path) -> None:
-    (folder / "README.txt").write_text(
-        "The tiny profile reads lesson 06's domains from the vaderSentiment sdist; this hub data set is "
-        "used\n"
-        "only in the small and full profiles.\n",
-        encoding="utf-8",
-    )
+_NONE_OFFLINE = assets.placeholder(
+    "The tiny profile reads lesson 06's domains from the vaderSentiment sdist; this hub data set is "
+    "used\n"
+    "only in the small and full profiles.\n"
+)
 
 
 def _binary(texts: list[str], labels: list[int]):
@@ -40,27 +38,16 @@ def _binary(texts: list[str], labels: list[int]):
     return folds.with_folds(datasets.Dataset.from_dict({"text": texts, "label": labels}, features=features))
 
 
-def _parquet(folder: Path, pattern: str):
-    import datasets
-
-    files = sorted(str(path) for path in Path(folder).glob(pattern))
-    if not files:
-        raise FileNotFoundError(
-            f"{folder} has no {pattern}: run `python -m tlcourse prepare` for this profile."
-        )
-    return datasets.load_dataset("parquet", data_files={"train": files}, split="train")
-
-
 def read_tweets(folder: Path):
     """``tweet_eval``'s sentiment training set, neutral (1) dropped, positive (2) as 1."""
-    data = _parquet(folder, "sentiment/train-*.parquet")
+    data = assets.read_parquet(folder, "sentiment/train-*.parquet")
     kept = [(text, int(label == 2)) for text, label in zip(data["text"], data["label"]) if label != 1]
     return _binary([text for text, _ in kept], [label for _, label in kept])
 
 
 def read_amazon(folder: Path, *, rows: int = AMAZON_ROWS):
     """``rows`` reviews of ``amazon_polarity``'s test split (title and body), drawn with the fold seed."""
-    data = _parquet(folder, "amazon_polarity/test-*.parquet")
+    data = assets.read_parquet(folder, "amazon_polarity/test-*.parquet")
     if len(data) > rows:
         data = data.shuffle(seed=folds.FOLD_SEED).select(range(rows))
     texts = [
@@ -89,7 +76,7 @@ def load(*, profile: str) -> dict:
 
 
 _OFFLINE = assets.Built(
-    _none_offline, "1", "none in tiny: lesson 06 uses VADER's tweets and Amazon snippets", "-"
+    _NONE_OFFLINE, "1", "none in tiny: lesson 06 uses VADER's tweets and Amazon snippets", "-"
 )
 _TWEETS = assets.Hub(
     "cardiffnlp/tweet_eval",

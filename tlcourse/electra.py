@@ -209,12 +209,10 @@ class Released(torch.nn.Module):
         return self.model(input_ids=input_ids).logits
 
 
-def _tiny_placeholder(folder: Path) -> None:
-    (folder / "README.txt").write_text(
-        "The tiny profile trains its own discriminator from lesson 04's masked model; the released ELECTRA\n"
-        "models are used only in the small and full profiles.\n",
-        encoding="utf-8",
-    )
+_TINY_NOTE = (
+    "The tiny profile trains its own discriminator from lesson 04's masked model; the released ELECTRA\n"
+    "models are used only in the small and full profiles.\n"
+)
 
 
 def _loader(model_class: str):
@@ -230,7 +228,9 @@ def _loader(model_class: str):
     return load
 
 
-_TINY = assets.Built(_tiny_placeholder, "1", "none in tiny: lesson 10 trains its own discriminator", "-")
+_TINY = assets.Built(
+    assets.placeholder(_TINY_NOTE), "1", "none in tiny: lesson 10 trains its own discriminator", "-"
+)
 #: The three repositories hold ``pytorch_model.bin`` on their main branch and no ``model.safetensors`` (it
 #: sits only in unmerged pull-request branches), so the PyTorch pickle is what is read (``weights_only``).
 _ELECTRA_FILES = ("config.json", "vocab.txt", "tokenizer.json", "tokenizer_config.json", "pytorch_model.bin")

@@ -41,18 +41,6 @@ VALIDATION = {"rte": "validation", "mrpc": "validation", "stsb": "validation", "
 MNLI_ROWS = {"small": 5_000, "full": 50_000}
 
 
-def _parquet(folder: Path, pattern: str):
-    import datasets
-
-    files = sorted(str(path) for path in Path(folder).glob(pattern))
-    if not files:
-        raise FileNotFoundError(
-            f"{folder} has no {pattern}: run `python -m tlcourse prepare` for this profile "
-            "(small or full) on a machine that reaches the hub."
-        )
-    return datasets.load_dataset("parquet", data_files={"train": files}, split="train")
-
-
 def _pairs(data, config: str):
     """``sentence1, sentence2, label`` only; MNLI's premise/hypothesis renamed, STS-B's label float."""
     import datasets
@@ -71,10 +59,10 @@ def read(folder: Path, config: str, *, rows: int | None = None) -> dict:
     """
     if config not in CLASSES:
         raise ValueError(f"unknown GLUE config {config!r}: choose one of {', '.join(CLASSES)}.")
-    train = _pairs(_parquet(folder, f"{config}/train-*.parquet"), config)
+    train = _pairs(assets.read_parquet(folder, f"{config}/train-*.parquet"), config)
     if rows is not None and len(train) > rows:
         train = train.shuffle(seed=folds.FOLD_SEED).select(range(rows)).flatten_indices()
-    validation = _pairs(_parquet(folder, f"{config}/{VALIDATION[config]}-*.parquet"), config)
+    validation = _pairs(assets.read_parquet(folder, f"{config}/{VALIDATION[config]}-*.parquet"), config)
     return {"train": train, "validation": validation}
 
 
@@ -228,19 +216,16 @@ def run(
     return out
 
 
-def _none_offline(folder: Path) -> None:
-    (folder / "README.txt").write_text(
-        "The tiny profile does not use GLUE; lesson 07 reads nyu-mll/glue only in the small and full "
-        "profiles.\n",
-        encoding="utf-8",
-    )
+_NONE_OFFLINE = assets.placeholder(
+    "The tiny profile does not use GLUE; lesson 07 reads nyu-mll/glue only in the small and full profiles.\n"
+)
 
 
 def _load(folder: Path, profile: str):
     return None if profile == "tiny" else read_all(Path(folder), profile)
 
 
-_OFFLINE = assets.Built(_none_offline, "1", "none in tiny: lesson 07's GLUE section runs in small/full", "-")
+_OFFLINE = assets.Built(_NONE_OFFLINE, "1", "none in tiny: lesson 07's GLUE section runs in small/full", "-")
 
 
 _HUB = assets.Hub(

@@ -36,15 +36,10 @@ TWEETS_REVISION = "refs/convert/parquet"
 
 
 def _placeholder(what: str) -> Callable[[Path], None]:
-    def write(folder: Path) -> None:
-        (folder / "README.txt").write_text(
-            f"The tiny profile does not use {what}: lesson 08's multilingual section runs only in the small\n"
-            "and full profiles, which download it from the hub.\n",
-            encoding="utf-8",
-        )
-
-    write.__name__ = write.__qualname__ = "placeholder"
-    return write
+    return assets.placeholder(
+        f"The tiny profile does not use {what}: lesson 08's multilingual section runs only in the small\n"
+        "and full profiles, which download it from the hub.\n"
+    )
 
 
 def read_tweets(folder: Path, languages: tuple[str, ...] = LANGUAGES) -> dict[str, dict]:
@@ -62,13 +57,7 @@ def read_tweets(folder: Path, languages: tuple[str, ...] = LANGUAGES) -> dict[st
     for language in languages:
         out[language] = {}
         for split in SPLITS:
-            files = sorted(str(p) for p in (Path(folder) / language / split).glob("*.parquet"))
-            if not files:
-                raise FileNotFoundError(
-                    f"{folder} has no {language}/{split}/*.parquet: run `python -m tlcourse prepare "
-                    "--profile small` (or full) on a machine that reaches the hub."
-                )
-            data = datasets.load_dataset("parquet", data_files={"train": files}, split="train")
+            data = assets.read_parquet(folder, f"{language}/{split}/*.parquet")
             labels = [int(label) for label in data["label"]]
             unknown = sorted(set(labels) - set(range(len(LABEL_NAMES))))
             if unknown:

@@ -230,11 +230,9 @@ def restoration(
     return {"loss": numpy.array(losses), "exact": numpy.array(exact) if decode else None, "spans": total}
 
 
-def _tiny_placeholder(folder: Path) -> None:
-    (folder / "README.txt").write_text(
-        "The tiny profile builds span corruption by hand only; the released T5 is used in small and full.\n",
-        encoding="utf-8",
-    )
+_TINY_NOTE = (
+    "The tiny profile builds span corruption by hand only; the released T5 is used in small and full.\n"
+)
 
 
 def _load_t5(folder: Path, profile: str):
@@ -264,7 +262,7 @@ ASSETS = (
         "a released T5 encoder-decoder, pretrained on span corruption (small/full only)",
         {
             "tiny": assets.Built(
-                _tiny_placeholder, "1", "none in tiny: lesson 10 corrupts spans by hand", "-"
+                assets.placeholder(_TINY_NOTE), "1", "none in tiny: lesson 10 corrupts spans by hand", "-"
             ),
             "small": assets.Hub(
                 "google-t5/t5-small", "model", None, f"T5-Small (60M), {_RAFFEL}", "Apache-2.0", _T5_FILES
